@@ -1,0 +1,51 @@
+/*
+** procaudit: SQLite virtual tables over Linux process activity.
+**
+** This is the whole public API. Most users never include it: they load the
+** extension (`.load ./libprocaudit` in sqlite3, conn.load_extension() in
+** Python) or run the `procaudit` shell. Programs that link procaudit
+** statically register the tables on a connection with procaudit_register().
+**
+** Threading: registration may run on any thread; the tables of one
+** connection follow that connection's SQLite threading rules.
+*/
+#ifndef PROCAUDIT_H
+#define PROCAUDIT_H
+
+#include <sqlite3.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PROCAUDIT_VERSION "0.1.0"
+
+/* The exported symbols of libprocaudit.so; everything else is hidden. */
+#define PROCAUDIT_API __attribute__((visibility("default")))
+
+typedef struct procaudit_options {
+  /* Root of the proc filesystem the /proc tables read. NULL means "/proc".
+  ** Point it at a fixture tree, a container's /proc or a forensic copy. */
+  const char *proc_root;
+} procaudit_options;
+
+/* The loadable-extension entry point SQLite looks up for libprocaudit.so.
+** Registers every table with default options. */
+PROCAUDIT_API int sqlite3_procaudit_init(sqlite3 *db, char **pzErrMsg,
+                                         const sqlite3_api_routines *pApi);
+
+/* Registers every table on db. api is the routine table SQLite hands to an
+** extension entry point (pass it through from an auto-extension callback).
+** options may be NULL. Returns SQLITE_OK, or an error code with *pzErrMsg set
+** to a message the caller frees with sqlite3_free(). */
+PROCAUDIT_API int procaudit_register(sqlite3 *db, const sqlite3_api_routines *api,
+                                     const procaudit_options *options, char **pzErrMsg);
+
+/* The version string, PROCAUDIT_VERSION at build time. */
+PROCAUDIT_API const char *procaudit_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PROCAUDIT_H */

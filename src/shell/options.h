@@ -1,0 +1,27 @@
+// Command-line options of the procaudit shell.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shell/output.h"
+
+namespace procaudit {
+
+struct ShellOptions {
+  std::optional<OutputMode> mode;  // unset: table on a terminal, list otherwise
+  std::optional<bool> headers;     // unset: the mode's default
+  std::string proc_root = "/proc";
+  std::vector<std::string> sql;    // one-shot statements, in order
+  bool help = false;
+  bool version = false;
+};
+
+// The --help text; the man page is generated from the same text.
+extern const char* const kShellHelp;
+
+// Parses argv. On a usage error returns nullopt and sets error to one line.
+std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string& error);
+
+}  // namespace procaudit

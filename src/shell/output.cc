@@ -1,0 +1,281 @@
+#include "shell/output.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace procaudit {
+
+std::optional<OutputMode> ParseOutputMode(std::string_view name) {
+  if (name == "table") return OutputMode::kTable;
+  if (name == "list") return OutputMode::kList;
+  if (name == "json") return OutputMode::kJson;
+  if (name == "csv") return OutputMode::kCsv;
+  if (name == "line") return OutputMode::kLine;
+  return std::nullopt;
+}
+
+std::string_view OutputModeName(OutputMode mode) {
+  switch (mode) {
+    case OutputMode::kTable: return "table";
+    case OutputMode::kList: return "list";
+    case OutputMode::kJson: return "json";
+    case OutputMode::kCsv: return "csv";
+    case OutputMode::kLine: return "line";
+  }
+  return "";
+}
+
+namespace {
+
+std::string HexBlob(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+// The plain text of a value, as list, csv and line modes print it.
+std::string PlainText(const Value& v) {
+  char buf[64];
+  switch (v.type) {
+    case Value::kNull: return "";
+    case Value::kInteger:
+      std::snprintf(buf, sizeof buf, "%" PRId64, v.integer);
+      return buf;
+    case Value::kReal:
+      std::snprintf(buf, sizeof buf, "%.17g", v.real);
+      return buf;
+    case Value::kText: return v.text;
+    case Value::kBlob: return HexBlob(v.text);
+  }
+  return "";
+}
+
+void Write(std::FILE* out, std::string_view s) { std::fwrite(s.data(), 1, s.size(), out); }
+
+class ListPrinter : public Printer {
+ public:
+  ListPrinter(bool headers, std::FILE* out) : headers_(headers), out_(out) {}
+  void Begin(const std::vector<std::string>& columns) override {
+    if (!headers_) return;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (i) Write(out_, "|");
+      Write(out_, columns[i]);
+    }
+    Write(out_, "\n");
+  }
+  void Row(const std::vector<Value>& values) override {
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i) Write(out_, "|");
+      Write(out_, PlainText(values[i]));
+    }
+    Write(out_, "\n");
+  }
+  void End() override {}
+
+ private:
+  bool headers_;
+  std::FILE* out_;
+};
+
+class CsvPrinter : public Printer {
+ public:
+  CsvPrinter(bool headers, std::FILE* out) : headers_(headers), out_(out) {}
+  void Begin(const std::vector<std::string>& columns) override {
+    if (!headers_) return;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (i) Write(out_, ",");
+      Write(out_, CsvField(columns[i]));
+    }
+    Write(out_, "\r\n");
+  }
+  void Row(const std::vector<Value>& values) override {
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i) Write(out_, ",");
+      Write(out_, CsvField(PlainText(values[i])));
+    }
+    Write(out_, "\r\n");
+  }
+  void End() override {}
+
+ private:
+  bool headers_;
+  std::FILE* out_;
+};
+
+class JsonPrinter : public Printer {
+ public:
+  explicit JsonPrinter(std::FILE* out) : out_(out) {}
+  void Begin(const std::vector<std::string>& columns) override {
+    columns_ = columns;
+    rows_ = 0;
+    Write(out_, "[");
+  }
+  void Row(const std::vector<Value>& values) override {
+    nlohmann::ordered_json row = nlohmann::ordered_json::object();
+    for (size_t i = 0; i < values.size(); ++i) {
+      const Value& v = values[i];
+      auto& slot = row[columns_[i]];
+      switch (v.type) {
+        case Value::kNull: slot = nullptr; break;
+        case Value::kInteger: slot = v.integer; break;
+        case Value::kReal: slot = v.real; break;
+        case Value::kText: slot = v.text; break;
+        case Value::kBlob: slot = HexBlob(v.text); break;
+      }
+    }
+    Write(out_, rows_++ ? ",\n  " : "\n  ");
+    Write(out_, row.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  }
+  void End() override { Write(out_, rows_ ? "\n]\n" : "]\n"); }
+
+ private:
+  std::FILE* out_;
+  std::vector<std::string> columns_;
+  size_t rows_ = 0;
+};
+
+class LinePrinter : public Printer {
+ public:
+  explicit LinePrinter(std::FILE* out) : out_(out) {}
+  void Begin(const std::vector<std::string>& columns) override {
+    columns_ = columns;
+    width_ = 0;
+    for (const auto& c : columns) width_ = std::max(width_, DisplayWidth(c));
+    rows_ = 0;
+  }
+  void Row(const std::vector<Value>& values) override {
+    if (rows_++) Write(out_, "\n");
+    for (size_t i = 0; i < values.size(); ++i) {
+      Write(out_, std::string(width_ - DisplayWidth(columns_[i]), ' '));
+      Write(out_, columns_[i]);
+      Write(out_, " = ");
+      Write(out_, PlainText(values[i]));
+      Write(out_, "\n");
+    }
+  }
+  void End() override {}
+
+ private:
+  std::FILE* out_;
+  std::vector<std::string> columns_;
+  size_t width_ = 0;
+  size_t rows_ = 0;
+};
+
+class TablePrinter : public Printer {
+ public:
+  explicit TablePrinter(std::FILE* out) : out_(out) {}
+  void Begin(const std::vector<std::string>& columns) override {
+    columns_ = columns;
+    cells_.clear();
+    numeric_.assign(columns.size(), true);
+  }
+  void Row(const std::vector<Value>& values) override {
+    std::vector<std::string> row;
+    row.reserve(values.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+      // A column is right-aligned when all its values are numbers (or NULL).
+      if (values[i].type == Value::kText || values[i].type == Value::kBlob) numeric_[i] = false;
+      row.push_back(TableCell(values[i]));
+    }
+    cells_.push_back(std::move(row));
+  }
+  void End() override {
+    if (columns_.empty()) return;
+    std::vector<size_t> width(columns_.size());
+    for (size_t i = 0; i < columns_.size(); ++i) width[i] = DisplayWidth(columns_[i]);
+    for (const auto& row : cells_) {
+      for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], DisplayWidth(row[i]));
+    }
+    Rule(width);
+    Line(columns_, width, std::vector<bool>(columns_.size(), false));
+    Rule(width);
+    for (const auto& row : cells_) Line(row, width, numeric_);
+    Rule(width);
+    cells_.clear();
+  }
+ private:
+  void Rule(const std::vector<size_t>& width) {
+    std::string line = "+";
+    for (size_t w : width) line += std::string(w + 2, '-') + "+";
+    Write(out_, line + "\n");
+  }
+  void Line(const std::vector<std::string>& row, const std::vector<size_t>& width,
+            const std::vector<bool>& right) {
+    std::string line = "|";
+    for (size_t i = 0; i < row.size(); ++i) {
+      const std::string pad(width[i] - DisplayWidth(row[i]), ' ');
+      const bool r = i < right.size() && right[i];
+      line += " " + (r ? pad + row[i] : row[i] + pad) + " |";
+    }
+    Write(out_, line + "\n");
+  }
+
+  std::FILE* out_;
+  std::vector<std::string> columns_;
+  std::vector<std::vector<std::string>> cells_;
+  std::vector<bool> numeric_;
+};
+
+}  // namespace
+
+std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos &&
+      (s.empty() || (s.front() != ' ' && s.back() != ' '))) {
+    return std::string(s);
+  }
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string TableCell(const Value& v) {
+  if (v.type != Value::kText) return PlainText(v);
+  std::string out;
+  out.reserve(v.text.size());
+  for (unsigned char c : v.text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+size_t DisplayWidth(std::string_view s) {
+  return static_cast<size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+std::unique_ptr<Printer> MakePrinter(OutputMode mode, bool headers, std::FILE* out) {
+  switch (mode) {
+    case OutputMode::kTable: return std::make_unique<TablePrinter>(out);
+    case OutputMode::kList: return std::make_unique<ListPrinter>(headers, out);
+    case OutputMode::kJson: return std::make_unique<JsonPrinter>(out);
+    case OutputMode::kCsv: return std::make_unique<CsvPrinter>(headers, out);
+    case OutputMode::kLine: return std::make_unique<LinePrinter>(out);
+  }
+  return nullptr;
+}
+
+}  // namespace procaudit

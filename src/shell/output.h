@@ -1,0 +1,49 @@
+// Result printers for the shell's output modes. Printers stream rows as they
+// come, except the table mode, which must see every row to size its columns.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace procaudit {
+
+enum class OutputMode { kTable, kList, kJson, kCsv, kLine };
+
+std::optional<OutputMode> ParseOutputMode(std::string_view name);
+std::string_view OutputModeName(OutputMode mode);
+
+// One result value, typed as SQLite returned it.
+struct Value {
+  enum Type { kNull, kInteger, kReal, kText, kBlob } type = kNull;
+  int64_t integer = 0;
+  double real = 0;
+  std::string text;  // text, or the blob's bytes
+};
+
+class Printer {
+ public:
+  virtual ~Printer() = default;
+  // Called once per statement that returns columns, before its rows.
+  virtual void Begin(const std::vector<std::string>& columns) = 0;
+  virtual void Row(const std::vector<Value>& values) = 0;
+  // Called once after the last row (also when there were none).
+  virtual void End() = 0;
+};
+
+// headers: whether list and csv modes print column names (table, json and line
+// modes always name their columns).
+std::unique_ptr<Printer> MakePrinter(OutputMode mode, bool headers, std::FILE* out);
+
+// Helpers exposed for tests.
+std::string CsvField(std::string_view s);
+// Text shown in a table cell: control characters made visible (\n, \t, \x1b).
+std::string TableCell(const Value& v);
+// Display width: UTF-8 code points (continuation bytes do not count).
+size_t DisplayWidth(std::string_view s);
+
+}  // namespace procaudit

@@ -1,0 +1,326 @@
+#include "shell/shell.h"
+
+#include <editline/readline.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "generated/table_specs.h"
+#include "procaudit.h"
+
+namespace procaudit {
+namespace {
+
+// Options for the auto-extension below. SQLite's auto-extension callback takes no
+// argument, and it is the only way a program linked against libsqlite3 receives the
+// routine table the tables call SQLite through (see src/sql/sqlite_api.h).
+procaudit_options g_register_options;
+
+int RegisterOnOpen(sqlite3* db, char** err, const sqlite3_api_routines* api) {
+  return procaudit_register(db, api, &g_register_options, err);
+}
+
+std::string_view Trim(std::string_view s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// Splits ".cmd arg1 arg2" into words.
+std::vector<std::string_view> Words(std::string_view line) {
+  std::vector<std::string_view> words;
+  while (true) {
+    line = Trim(line);
+    if (line.empty()) break;
+    const size_t end = line.find_first_of(" \t");
+    words.push_back(line.substr(0, end));
+    if (end == std::string_view::npos) break;
+    line.remove_prefix(end);
+  }
+  return words;
+}
+
+Value ColumnValue(sqlite3_stmt* stmt, int i) {
+  Value v;
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER:
+      v.type = Value::kInteger;
+      v.integer = sqlite3_column_int64(stmt, i);
+      break;
+    case SQLITE_FLOAT:
+      v.type = Value::kReal;
+      v.real = sqlite3_column_double(stmt, i);
+      break;
+    case SQLITE_TEXT:
+      v.type = Value::kText;
+      v.text.assign(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
+                    static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+      break;
+    case SQLITE_BLOB:
+      v.type = Value::kBlob;
+      v.text.assign(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
+                    static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+      break;
+    default:
+      break;
+  }
+  return v;
+}
+
+bool DefaultHeaders(OutputMode mode) { return mode != OutputMode::kList; }
+
+constexpr const char* kDotHelp =
+    ".headers on|off     show column names in list and csv modes\n"
+    ".help               this text\n"
+    ".mode [MODE]        show or set the output mode: table, list, json, csv, line\n"
+    ".quit, .exit        leave the shell\n"
+    ".schema [TABLE]     the columns of every table, or of TABLE\n"
+    ".tables [PATTERN]   the tables, or those whose name matches a LIKE pattern\n"
+    "\n"
+    "Statements end with ';' and may span lines. Table reference: docs/tables.md.\n";
+
+}  // namespace
+
+Shell::Shell(const ShellOptions& options, std::FILE* out, std::FILE* err)
+    : out_(out),
+      err_(err),
+      mode_(options.mode.value_or(isatty(fileno(out)) ? OutputMode::kTable : OutputMode::kList)),
+      headers_(options.headers.value_or(DefaultHeaders(mode_))),
+      headers_explicit_(options.headers.has_value()),
+      proc_root_(options.proc_root) {
+  g_register_options.proc_root = proc_root_.c_str();
+  sqlite3_auto_extension(reinterpret_cast<void (*)()>(RegisterOnOpen));
+  const int rc = sqlite3_open(":memory:", &db_);
+  sqlite3_cancel_auto_extension(reinterpret_cast<void (*)()>(RegisterOnOpen));
+  if (rc != SQLITE_OK) {
+    error_ = db_ ? sqlite3_errmsg(db_) : "cannot open an in-memory database";
+  }
+}
+
+Shell::~Shell() { sqlite3_close(db_); }
+
+bool Shell::RunSql(std::string_view sql) {
+  const char* tail = sql.data();
+  const char* end = sql.data() + sql.size();
+  while (tail < end) {
+    sqlite3_stmt* stmt = nullptr;
+    const char* next = nullptr;
+    if (sqlite3_prepare_v2(db_, tail, static_cast<int>(end - tail), &stmt, &next) != SQLITE_OK) {
+      std::fprintf(err_, "Error: %s\n", sqlite3_errmsg(db_));
+      return false;
+    }
+    tail = next;
+    if (stmt == nullptr) continue;  // whitespace or a comment
+    const int ncol = sqlite3_column_count(stmt);
+    std::unique_ptr<Printer> printer;
+    if (ncol > 0) {
+      std::vector<std::string> columns;
+      for (int i = 0; i < ncol; ++i) columns.emplace_back(sqlite3_column_name(stmt, i));
+      printer = MakePrinter(mode_, headers_, out_);
+      printer->Begin(columns);
+    }
+    std::vector<Value> row(static_cast<size_t>(ncol));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      for (int i = 0; i < ncol; ++i) row[static_cast<size_t>(i)] = ColumnValue(stmt, i);
+      printer->Row(row);
+    }
+    if (printer) printer->End();
+    std::fflush(out_);
+    if (rc != SQLITE_DONE) {
+      std::fprintf(err_, "Error: %s\n", sqlite3_errmsg(db_));
+      sqlite3_finalize(stmt);
+      return false;
+    }
+    sqlite3_finalize(stmt);
+  }
+  return true;
+}
+
+bool Shell::SetMode(std::string_view args) {
+  if (args.empty()) {
+    std::fprintf(out_, "%.*s\n", static_cast<int>(OutputModeName(mode_).size()),
+                 OutputModeName(mode_).data());
+    return true;
+  }
+  const auto mode = ParseOutputMode(args);
+  if (!mode) {
+    std::fprintf(err_, "Error: unknown mode '%.*s': use table, list, json, csv or line\n",
+                 static_cast<int>(args.size()), args.data());
+    return false;
+  }
+  mode_ = *mode;
+  if (!headers_explicit_) headers_ = DefaultHeaders(mode_);
+  return true;
+}
+
+void Shell::PrintTables(std::string_view pattern) {
+  const std::string like = pattern.empty() ? "%" : std::string(pattern);
+  std::vector<std::string> names;
+  for (const auto& t : spec::kTables) {
+    const std::string name(t.name);
+    if (sqlite3_strlike(like.c_str(), name.c_str(), 0) == 0) names.push_back(name);
+  }
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT name FROM sqlite_schema WHERE type IN ('table','view') "
+                         "AND name NOT LIKE 'sqlite_%' AND name LIKE ?1 ORDER BY 1",
+                         -1, &stmt, nullptr) == SQLITE_OK) {
+    sqlite3_bind_text(stmt, 1, like.c_str(), -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+    }
+  }
+  sqlite3_finalize(stmt);
+  for (const auto& n : names) std::fprintf(out_, "%s\n", n.c_str());
+}
+
+void Shell::PrintSchema(std::string_view table) {
+  bool found = false;
+  for (const auto& t : spec::kTables) {
+    if (!table.empty() && t.name != table) continue;
+    found = true;
+    // The declared schema of the virtual table, as SQLite sees it.
+    sqlite3_stmt* stmt = nullptr;
+    const std::string sql = "SELECT name, type, hidden FROM pragma_table_xinfo(?1)";
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) continue;
+    sqlite3_bind_text(stmt, 1, t.name.data(), static_cast<int>(t.name.size()), SQLITE_STATIC);
+    std::string out = "-- " + std::string(t.description) + "\nCREATE TABLE " +
+                      std::string(t.name) + "(";
+    bool first = true;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      out += first ? "\n  " : ",\n  ";
+      first = false;
+      out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      out += " ";
+      out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1));
+      if (sqlite3_column_int(stmt, 2)) out += " HIDDEN";
+    }
+    sqlite3_finalize(stmt);
+    std::fprintf(out_, "%s\n);\n", out.c_str());
+  }
+  if (found) return;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT sql FROM sqlite_schema WHERE name = ?1", -1, &stmt,
+                         nullptr) == SQLITE_OK) {
+    sqlite3_bind_text(stmt, 1, table.data(), static_cast<int>(table.size()), SQLITE_STATIC);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      found = true;
+      std::fprintf(out_, "%s;\n", sqlite3_column_text(stmt, 0));
+    }
+  }
+  sqlite3_finalize(stmt);
+  if (!found) {
+    std::fprintf(err_, "Error: no such table: %.*s\n", static_cast<int>(table.size()),
+                 table.data());
+  }
+}
+
+bool Shell::RunDotCommand(std::string_view line) {
+  const auto words = Words(line);
+  if (words.empty()) return true;
+  const std::string_view cmd = words[0];
+  const std::string_view arg = words.size() > 1 ? words[1] : std::string_view();
+  if (cmd == ".quit" || cmd == ".exit" || cmd == ".q") {
+    quit_ = true;
+  } else if (cmd == ".help") {
+    std::fputs(kDotHelp, out_);
+  } else if (cmd == ".tables") {
+    PrintTables(arg);
+  } else if (cmd == ".schema") {
+    PrintSchema(arg);
+  } else if (cmd == ".mode") {
+    return SetMode(arg);
+  } else if (cmd == ".headers") {
+    if (arg != "on" && arg != "off") {
+      std::fprintf(err_, "Error: usage: .headers on|off\n");
+      return false;
+    }
+    headers_ = arg == "on";
+    headers_explicit_ = true;
+  } else {
+    std::fprintf(err_, "Error: unknown command '%.*s': .help lists the commands\n",
+                 static_cast<int>(cmd.size()), cmd.data());
+    return false;
+  }
+  return true;
+}
+
+template <class NextLine>
+bool Shell::RunLines(NextLine next_line, bool stop_on_error, bool interactive) {
+  bool all_ok = true;
+  std::string buffer;
+  while (!quit_) {
+    std::optional<std::string> line = next_line(!buffer.empty());
+    if (!line) break;
+    if (buffer.empty()) {
+      const std::string_view trimmed = Trim(*line);
+      if (trimmed.empty()) continue;
+      if (trimmed.front() == '.') {
+        if (!RunDotCommand(trimmed)) {
+          all_ok = false;
+          if (stop_on_error) return false;
+        }
+        continue;
+      }
+    }
+    buffer += *line;
+    buffer += '\n';
+    if (sqlite3_complete(buffer.c_str())) {
+      if (!RunSql(buffer)) {
+        all_ok = false;
+        if (stop_on_error) return false;
+      }
+      buffer.clear();
+    }
+  }
+  // A last statement without its ';' still runs, as in sqlite3.
+  if (!Trim(buffer).empty() && !RunSql(buffer)) all_ok = false;
+  if (interactive) std::fputc('\n', out_);
+  return all_ok;
+}
+
+bool Shell::RunScript(std::FILE* in) {
+  char* raw = nullptr;
+  size_t cap = 0;
+  auto next = [&](bool) -> std::optional<std::string> {
+    const ssize_t n = getline(&raw, &cap, in);
+    if (n < 0) return std::nullopt;
+    return std::string(raw, static_cast<size_t>(n));
+  };
+  const bool ok = RunLines(next, /*stop_on_error=*/true, /*interactive=*/false);
+  std::free(raw);
+  return ok;
+}
+
+int Shell::RunInteractive() {
+  std::string history;
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    history = std::string(home) + "/.procaudit_history";
+  }
+  using_history();
+  if (!history.empty()) read_history(history.c_str());
+  std::fprintf(out_, "procaudit %s: SQL over Linux processes. \".help\" for help, \".quit\" to leave.\n",
+               procaudit_version());
+  auto next = [&](bool continuation) -> std::optional<std::string> {
+    char* raw = readline(continuation ? "      ...> " : "procaudit> ");
+    if (raw == nullptr) return std::nullopt;  // Ctrl-D
+    std::string line(raw);
+    std::free(raw);
+    if (!Trim(line).empty()) add_history(line.c_str());
+    return line;
+  };
+  RunLines(next, /*stop_on_error=*/false, /*interactive=*/true);
+  if (!history.empty()) {
+    // History may hold secrets typed in queries: private to the user.
+    const mode_t old = umask(077);
+    write_history(history.c_str());
+    umask(old);
+    chmod(history.c_str(), 0600);
+  }
+  return 0;
+}
+
+}  // namespace procaudit

@@ -1,0 +1,62 @@
+// The procaudit shell: one SQLite connection with every table registered, running
+// one-shot statements, a script on stdin, or an interactive session.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "shell/options.h"
+#include "shell/output.h"
+
+namespace procaudit {
+
+class Shell {
+ public:
+  // Opens an in-memory database and registers the tables. Check error().
+  explicit Shell(const ShellOptions& options, std::FILE* out = stdout, std::FILE* err = stderr);
+  ~Shell();
+  Shell(const Shell&) = delete;
+  Shell& operator=(const Shell&) = delete;
+
+  // Empty when the shell is ready; else why it is not (one line).
+  const std::string& error() const { return error_; }
+
+  // Runs every statement in sql. Errors are printed to err; returns false on the
+  // first one.
+  bool RunSql(std::string_view sql);
+  // Runs a dot command (".tables", ".mode json"...). Returns false on error;
+  // sets quit_requested() for .quit.
+  bool RunDotCommand(std::string_view line);
+  bool quit_requested() const { return quit_; }
+
+  // Reads statements from a non-interactive stream until EOF; false if any failed.
+  bool RunScript(std::FILE* in);
+  // The interactive loop with line editing and history; returns the exit code.
+  int RunInteractive();
+
+  sqlite3* db() const { return db_; }
+
+ private:
+  // Runs statements and dot commands from a line source until it is exhausted.
+  template <class NextLine>
+  bool RunLines(NextLine next_line, bool stop_on_error, bool interactive);
+  void PrintTables(std::string_view pattern);
+  void PrintSchema(std::string_view table);
+  bool SetMode(std::string_view args);
+
+  std::FILE* out_;
+  std::FILE* err_;
+  sqlite3* db_ = nullptr;
+  OutputMode mode_;
+  bool headers_;
+  bool headers_explicit_;
+  bool quit_ = false;
+  std::string error_;
+  std::string proc_root_;
+};
+
+}  // namespace procaudit

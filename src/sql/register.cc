@@ -1,0 +1,43 @@
+// procaudit_register(): puts every table on a connection.
+#include "procaudit.h"
+
+#include <memory>
+
+#include "sql/sqlite_api.h"
+#include "sql/table_context.h"
+#include "tables/tables.h"
+
+// The routine table through which all of procaudit calls SQLite (see sqlite_api.h).
+SQLITE_EXTENSION_INIT1
+
+namespace {
+
+using RegisterFn = int (*)(sqlite3*, std::shared_ptr<const procaudit::TableContext>);
+
+constexpr RegisterFn kTables[] = {
+    procaudit::RegisterProcessTree,      procaudit::RegisterOpenFiles,
+    procaudit::RegisterProcesses,        procaudit::RegisterProcessOpenFiles,
+    procaudit::RegisterProcessOpenSockets,
+};
+
+}  // namespace
+
+extern "C" int procaudit_register(sqlite3* db, const sqlite3_api_routines* api,
+                                  const procaudit_options* options, char** pzErrMsg) {
+  SQLITE_EXTENSION_INIT2(api);
+  try {
+    auto ctx = std::make_shared<procaudit::TableContext>();
+    if (options != nullptr && options->proc_root != nullptr) ctx->proc_root = options->proc_root;
+    for (RegisterFn fn : kTables) {
+      if (const int rc = fn(db, ctx); rc != SQLITE_OK) {
+        if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("procaudit: %s", sqlite3_errmsg(db));
+        return rc;
+      }
+    }
+    return SQLITE_OK;
+  } catch (const std::bad_alloc&) {
+    return SQLITE_NOMEM;
+  }
+}
+
+extern "C" const char* procaudit_version(void) { return PROCAUDIT_VERSION; }

@@ -1,0 +1,46 @@
+#include "tables/pid_scan.h"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "proc/process_reader.h"
+#include "sql/constraints.h"
+
+namespace procaudit {
+
+int PlanOnPid(sqlite3_index_info* info, int pid_column, int next_argv, const char** plan_name) {
+  const EqConstraint pid = FindEqConstraint(info, pid_column);
+  if (pid.index < 0) {
+    info->estimatedCost = 100000;
+    info->estimatedRows = 1000;
+    return 0;
+  }
+  info->aConstraintUsage[pid.index].argvIndex = next_argv;
+  info->estimatedCost = pid.is_in ? 100 : 10;
+  info->estimatedRows = pid.is_in ? 10 : 1;
+  *plan_name = pid.is_in ? "pid IN" : "pid =";
+  return pid.is_in ? kPidIn : kPidEq;
+}
+
+std::vector<int64_t> PidsToScan(const ProcRoot& root, const FilterArgs& args) {
+  if ((args.idx_num & (kPidEq | kPidIn)) == 0) return root.ListPids();
+  std::vector<int64_t> pids;
+  std::string scratch;
+  for (const int64_t pid : IntegerArgValues(args.argv[0], args.idx_num & kPidIn)) {
+    const PidDir dir(root, pid);
+    if (dir.valid() && IsThreadGroupLeader(dir, scratch)) pids.push_back(pid);
+  }
+  return pids;
+}
+
+ProcRoot OpenProcRoot(const TableContext& ctx) {
+  ProcRoot root(ctx.proc_root);
+  if (!root.valid()) {
+    throw std::runtime_error("cannot open proc root '" + ctx.proc_root + "': " +
+                             std::strerror(errno));
+  }
+  return root;
+}
+
+}  // namespace procaudit

@@ -1,0 +1,32 @@
+// What the /proc tables share: planning on the pid column, and choosing the pids.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "proc/proc_dir.h"
+#include "sql/row_table.h"
+
+namespace procaudit {
+
+// idxNum bits of a plan on the pid column, and the xFilter argument they bring.
+// A table with more arguments numbers its own bits from kPidPlanBits upwards.
+enum PidPlan : int {
+  kPidEq = 1,  // argv[0] is one pid value
+  kPidIn = 2,  // argv[0] is an IN list, processed all at once
+  kPidPlanBits = 2,
+};
+
+// Uses an = or IN constraint on pid_column when there is one. The constraint is
+// not omitted: SQLite still checks it, so type conversions stay SQLite's.
+// next_argv is the argvIndex to give the constraint; returns the idxNum bits.
+int PlanOnPid(sqlite3_index_info* info, int pid_column, int next_argv, const char** plan_name);
+
+// The pids to read for a plan: the constrained ones that are processes (not
+// threads, not gone), or every process under the root.
+std::vector<int64_t> PidsToScan(const ProcRoot& root, const FilterArgs& args);
+
+// Opens the proc root or throws a one-line error naming it.
+ProcRoot OpenProcRoot(const TableContext& ctx);
+
+}  // namespace procaudit
