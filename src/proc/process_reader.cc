@@ -25,9 +25,11 @@ bool StripDeletedSuffix(std::string& path) {
 }
 
 bool IsThreadGroupLeader(const PidDir& dir, std::string& scratch) {
-  if (!dir.ReadFile("status", scratch)) return false;
+  // status is world-readable on every kernel; if it cannot be read the question
+  // cannot be answered, and a process with some NULL columns beats a lost row.
+  if (!dir.ReadFile("status", scratch)) return true;
   const StatusFields status = ParseStatus(scratch);
-  return status.tgid && *status.tgid == dir.pid();
+  return !status.tgid || *status.tgid == dir.pid();
 }
 
 ProcessInfo ReadProcess(const PidDir& dir, uint32_t parts, std::string& scratch) {

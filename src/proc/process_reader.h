@@ -67,7 +67,8 @@ struct HostClock {
 ProcessInfo ReadProcess(const PidDir& dir, uint32_t parts, std::string& scratch);
 
 // True when dir is a process (thread-group leader), not one of its other threads.
-// Only needed for lookups by pid: readdir of /proc lists leaders only.
+// Only needed for lookups by pid: readdir of /proc lists leaders only. True when
+// status cannot be read or has no Tgid line (cannot tell).
 bool IsThreadGroupLeader(const PidDir& dir, std::string& scratch);
 
 // Removes a trailing " (deleted)" that the kernel appends to links whose target

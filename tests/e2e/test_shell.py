@@ -1,0 +1,196 @@
+"""The procaudit shell as users run it: one-shot, modes, scripts, errors, interactive."""
+import csv
+import io
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+import unittest
+
+from procaudit_e2e import FIXTURE_PROC, SHELL, run
+
+
+def shell(*args, **kwargs):
+    return run([SHELL, *args], **kwargs)
+
+
+class OneShotTest(unittest.TestCase):
+    def test_list_is_the_default_off_a_terminal(self):
+        r = shell("--proc-root", FIXTURE_PROC, "SELECT pid, name FROM process_tree WHERE pid IN (1, 100)")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "1|systemd\n100|my service\n")
+
+    def test_json_values_are_typed(self):
+        r = shell("--proc-root", FIXTURE_PROC, "--json",
+                  "SELECT pid, name, path, argv FROM process_tree WHERE pid IN (100, 400)")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = json.loads(r.stdout)
+        self.assertEqual(rows[0]["pid"], 100)
+        self.assertEqual(json.loads(rows[0]["argv"]), ["/usr/bin/oldbin", "--name", "hello world", "", "last"])
+        self.assertIsNone(rows[1]["path"])
+
+    def test_json_of_no_rows_is_an_empty_array(self):
+        r = shell("--json", "SELECT * FROM process_tree WHERE pid = -1")
+        self.assertEqual(json.loads(r.stdout), [])
+
+    def test_csv_has_a_header_and_quotes(self):
+        r = shell("--proc-root", FIXTURE_PROC, "--csv", "SELECT pid, cmdline FROM process_tree WHERE pid = 200")
+        self.assertEqual(list(csv.reader(io.StringIO(r.stdout))),
+                         [["pid", "cmdline"], ["200", 'sh -c echo "a;b"']])
+
+    def test_line_mode(self):
+        r = shell("--proc-root", FIXTURE_PROC, "--line", "SELECT pid, name FROM process_tree WHERE pid = 1")
+        self.assertEqual(r.stdout, " pid = 1\nname = systemd\n")
+
+    def test_table_mode_on_request(self):
+        r = shell("--table", "SELECT 1 AS n, 'x' AS s")
+        self.assertEqual(r.stdout, "+---+---+\n| n | s |\n+---+---+\n| 1 | x |\n+---+---+\n")
+
+    def test_several_statements_and_arguments_run_in_order(self):
+        r = shell("SELECT 1; SELECT 2", "SELECT 3")
+        self.assertEqual(r.stdout, "1\n2\n3\n")
+
+    def test_sql_error_is_one_line_and_exit_1(self):
+        r = shell("SELECT * FROM no_such_table")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "Error: no such table: no_such_table\n")
+        self.assertEqual(r.stdout, "")
+
+    def test_unknown_option_is_one_line_and_exit_2(self):
+        r = shell("--frobnicate")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(len(r.stderr.splitlines()), 1)
+        self.assertIn("--frobnicate", r.stderr)
+
+    def test_bad_proc_root_is_one_line(self):
+        r = shell("--proc-root", "/nonexistent", "SELECT * FROM open_files")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "Error: cannot open proc root '/nonexistent': No such file or directory\n")
+
+    def test_help_and_version(self):
+        r = shell("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("Usage: procaudit", r.stdout)
+        r = shell("--version")
+        self.assertRegex(r.stdout, r"^procaudit \d+\.\d+\.\d+ \(SQLite 3\.\d+")
+
+    def test_tables_and_schema(self):
+        r = shell(".tables")
+        self.assertEqual(r.stdout.split(), ["open_files", "process_open_files", "process_open_sockets",
+                                            "process_tree", "processes"])
+        r = shell(".schema process_tree")
+        self.assertIn("CREATE TABLE process_tree(", r.stdout)
+        self.assertIn("root INTEGER HIDDEN", r.stdout)
+
+    def test_script_on_stdin_with_dot_commands(self):
+        script = "SELECT 1;\n.mode json\nSELECT 2 AS two;\nSELECT\n  3;\n"
+        r = shell(input=script)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, '1\n[\n  {"two":2}\n]\n[\n  {"3":3}\n]\n')
+
+    def test_script_stops_at_the_first_error(self):
+        r = shell(input="SELECT 1;\nSELECT bogus;\nSELECT 3;\n")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stdout, "1\n")
+
+
+class UnprivilegedTest(unittest.TestCase):
+    """Another user's exe and fd/ are unreadable: NULLs and skipped rows, never an error."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to run the shell as another user (setpriv)")
+        if shutil.which("setpriv") is None:
+            self.skipTest("setpriv (util-linux) is not installed")
+
+    def as_nobody(self, sql):
+        return run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SHELL, sql])
+
+    def test_process_tree_as_nobody(self):
+        r = self.as_nobody("SELECT count(*), count(path), count(name) FROM process_tree")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        total, with_path, with_name = map(int, r.stdout.strip().split("|"))
+        self.assertGreater(total, 0)
+        self.assertLess(with_path, total)  # root's processes hide their exe
+        self.assertEqual(with_name, total)
+
+    def test_open_files_as_nobody_shows_only_readable_processes(self):
+        r = self.as_nobody("SELECT count(*) FROM open_files WHERE pid = 1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "0")
+        r = self.as_nobody("SELECT count(DISTINCT pid) FROM open_files")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
+class InteractiveTest(unittest.TestCase):
+    """The shell on a terminal: prompt, line editing, pretty tables, history."""
+
+    def setUp(self):
+        self.home = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def converse(self, lines):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ["HOME"] = self.home
+            os.environ["TERM"] = "dumb"
+            os.execv(SHELL, [SHELL])
+        out = b""
+        try:
+            for line in lines:
+                os.write(fd, line.encode() + b"\r")
+                time.sleep(0.3)
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                ready, _, _ = select.select([fd], [], [], 0.5)
+                if not ready:
+                    if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                        break
+                    continue
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            try:
+                os.kill(pid, 9)  # our own child, by pid, in case it did not quit
+            except ProcessLookupError:
+                pass
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        return out.decode(errors="replace")
+
+    def test_prompt_table_output_and_history(self):
+        out = self.converse(["SELECT 40 + 2 AS answer;", ".quit"])
+        self.assertIn("procaudit>", out)
+        self.assertIn("| answer |", out)  # pretty table by default on a terminal
+        self.assertIn("|     42 |", out)
+        history = os.path.join(self.home, ".procaudit_history")
+        self.assertTrue(os.path.exists(history))
+        self.assertEqual(stat.S_IMODE(os.stat(history).st_mode), 0o600)
+        with open(history, errors="replace") as f:
+            # libedit's history file escapes spaces and other bytes as \ooo (vis(3)).
+            text = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), f.read())
+        self.assertIn("SELECT 40 + 2 AS answer;", text)
+
+    def test_statement_over_two_lines(self):
+        out = self.converse(["SELECT", "7 AS seven;", ".quit"])
+        self.assertIn("...>", out)
+        self.assertIn("|     7 |", out)
+
+
+if __name__ == "__main__":
+    unittest.main()

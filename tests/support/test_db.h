@@ -1,0 +1,39 @@
+// A SQLite connection with procaudit's tables registered on a chosen proc root,
+// and helpers that return results as text for compact assertions.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+namespace procaudit::testing {
+
+using Rows = std::vector<std::vector<std::string>>;
+
+class TestDb {
+ public:
+  explicit TestDb(const std::string& proc_root = "/proc");
+  ~TestDb();
+  TestDb(const TestDb&) = delete;
+  TestDb& operator=(const TestDb&) = delete;
+
+  // Every row, every value as text; NULL as "NULL". Fails the test on error.
+  Rows Query(const std::string& sql);
+  // The single value of a one-row, one-column query.
+  std::string Value(const std::string& sql);
+  // The error message of a statement expected to fail ("" if it succeeded).
+  std::string Error(const std::string& sql);
+  // EXPLAIN QUERY PLAN, the detail lines joined with '\n'.
+  std::string Plan(const std::string& sql);
+
+  sqlite3* db() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// The fixture tree under tests/fixtures/proc.
+std::string FixtureProcRoot();
+
+}  // namespace procaudit::testing
