@@ -1,6 +1,7 @@
 #include "shell/shell.h"
 
 #include <editline/readline.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,6 +68,14 @@ Value ColumnValue(sqlite3_stmt* stmt, int i) {
       break;
   }
   return v;
+}
+
+// The connection Ctrl-C interrupts in an interactive session. sqlite3_interrupt()
+// is safe to call from a signal handler.
+sqlite3* volatile g_interrupt_db = nullptr;
+
+void InterruptQuery(int) {
+  if (sqlite3* db = g_interrupt_db) sqlite3_interrupt(db);
 }
 
 bool DefaultHeaders(OutputMode mode) { return mode != OutputMode::kList; }
@@ -302,6 +311,13 @@ int Shell::RunInteractive() {
   }
   using_history();
   if (!history.empty()) read_history(history.c_str());
+  // Ctrl-C stops the running statement, not the session (and its history).
+  g_interrupt_db = db_;
+  struct sigaction interrupt {};
+  interrupt.sa_handler = InterruptQuery;
+  sigemptyset(&interrupt.sa_mask);
+  struct sigaction previous {};
+  sigaction(SIGINT, &interrupt, &previous);
   std::fprintf(out_, "procaudit %s: SQL over Linux processes. \".help\" for help, \".quit\" to leave.\n",
                procaudit_version());
   auto next = [&](bool continuation) -> std::optional<std::string> {
@@ -313,6 +329,8 @@ int Shell::RunInteractive() {
     return line;
   };
   RunLines(next, /*stop_on_error=*/false, /*interactive=*/true);
+  sigaction(SIGINT, &previous, nullptr);
+  g_interrupt_db = nullptr;
   if (!history.empty()) {
     // History may hold secrets typed in queries: private to the user.
     const mode_t old = umask(077);

@@ -186,6 +186,12 @@ class InteractiveTest(unittest.TestCase):
             text = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), f.read())
         self.assertIn("SELECT 40 + 2 AS answer;", text)
 
+    def test_ctrl_c_interrupts_the_query_not_the_session(self):
+        endless = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c;"
+        out = self.converse([endless, "\x03", "SELECT 'still here' AS s;", ".quit"])
+        self.assertIn("interrupted", out)
+        self.assertIn("still here", out)
+
     def test_statement_over_two_lines(self):
         out = self.converse(["SELECT", "7 AS seven;", ".quit"])
         self.assertIn("...>", out)
