@@ -26,23 +26,23 @@ extern "C" {
 typedef struct procaudit_options {
   /* Root of the proc filesystem the /proc tables read. NULL means "/proc".
   ** Point it at a fixture tree, a container's /proc or a forensic copy. */
-  const char *proc_root;
+  const char* proc_root;
 } procaudit_options;
 
 /* The loadable-extension entry point SQLite looks up for libprocaudit.so.
 ** Registers every table with default options. */
-PROCAUDIT_API int sqlite3_procaudit_init(sqlite3 *db, char **pzErrMsg,
-                                         const sqlite3_api_routines *pApi);
+PROCAUDIT_API int sqlite3_procaudit_init(sqlite3* db, char** pzErrMsg,
+                                         const sqlite3_api_routines* pApi);
 
 /* Registers every table on db. api is the routine table SQLite hands to an
 ** extension entry point (pass it through from an auto-extension callback).
 ** options may be NULL. Returns SQLITE_OK, or an error code with *pzErrMsg set
 ** to a message the caller frees with sqlite3_free(). */
-PROCAUDIT_API int procaudit_register(sqlite3 *db, const sqlite3_api_routines *api,
-                                     const procaudit_options *options, char **pzErrMsg);
+PROCAUDIT_API int procaudit_register(sqlite3* db, const sqlite3_api_routines* api,
+                                     const procaudit_options* options, char** pzErrMsg);
 
 /* The version string, PROCAUDIT_VERSION at build time. */
-PROCAUDIT_API const char *procaudit_version(void);
+PROCAUDIT_API const char* procaudit_version(void);
 
 #ifdef __cplusplus
 }

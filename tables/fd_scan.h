@@ -13,10 +13,10 @@
 namespace procaudit {
 
 struct FdScanOptions {
-  uint32_t fd_parts = 0;      // FdPart bits
-  bool comm = false;          // read each process's comm
-  bool net_namespace = false; // read the namespace of processes holding sockets
-  bool sockets_only = false;  // keep socket descriptors only
+  uint32_t fd_parts = 0;       // FdPart bits
+  bool comm = false;           // read each process's comm
+  bool net_namespace = false;  // read the namespace of processes holding sockets
+  bool sockets_only = false;   // keep socket descriptors only
 };
 
 struct FdScan {

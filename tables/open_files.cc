@@ -79,22 +79,40 @@ struct OpenFiles {
       case col::kType:
         if (e.type != FdType::kUnknown) ResultText(out, FdTypeName(e.type));
         break;
-      case col::kPos: if (e.info) ResultOptionalInt(out, e.info->pos); break;
-      case col::kFlags: if (e.info) ResultOptionalInt(out, e.info->flags); break;
+      case col::kPos:
+        if (e.info) ResultOptionalInt(out, e.info->pos);
+        break;
+      case col::kFlags:
+        if (e.info) ResultOptionalInt(out, e.info->flags);
+        break;
       case col::kFlagNames:
         if (e.info && e.info->flags) ResultText(out, DecodeOpenFlags(*e.info->flags));
         break;
-      case col::kMntId: if (e.info) ResultOptionalInt(out, e.info->mnt_id); break;
+      case col::kMntId:
+        if (e.info) ResultOptionalInt(out, e.info->mnt_id);
+        break;
       case col::kInode: ResultOptionalInt(out, e.inode); break;
-      case col::kFamily: if (s) ResultText(out, FamilyName(s->family)); break;
-      case col::kProtocol: if (s) ResultText(out, s->protocol_name); break;
-      case col::kLocalAddress: if (IsInet(s)) ResultText(out, s->local_address); break;
+      case col::kFamily:
+        if (s) ResultText(out, FamilyName(s->family));
+        break;
+      case col::kProtocol:
+        if (s) ResultText(out, s->protocol_name);
+        break;
+      case col::kLocalAddress:
+        if (IsInet(s)) ResultText(out, s->local_address);
+        break;
       case col::kLocalPort:
         if (IsInet(s) || (s && s->family == AF_NETLINK)) sqlite3_result_int(out, s->local_port);
         break;
-      case col::kRemoteAddress: if (IsInet(s)) ResultText(out, s->remote_address); break;
-      case col::kRemotePort: if (IsInet(s)) sqlite3_result_int(out, s->remote_port); break;
-      case col::kState: if (s && !s->state.empty()) ResultText(out, s->state); break;
+      case col::kRemoteAddress:
+        if (IsInet(s)) ResultText(out, s->remote_address);
+        break;
+      case col::kRemotePort:
+        if (IsInet(s)) sqlite3_result_int(out, s->remote_port);
+        break;
+      case col::kState:
+        if (s && !s->state.empty()) ResultText(out, s->state);
+        break;
       case col::kUnixPath:
         if (s && s->family == AF_UNIX && !s->unix_path.empty()) ResultText(out, s->unix_path);
         break;

@@ -37,8 +37,8 @@ std::vector<int64_t> PidsToScan(const ProcRoot& root, const FilterArgs& args) {
 ProcRoot OpenProcRoot(const TableContext& ctx) {
   ProcRoot root(ctx.proc_root);
   if (!root.valid()) {
-    throw std::runtime_error("cannot open proc root '" + ctx.proc_root + "': " +
-                             std::strerror(errno));
+    throw std::runtime_error("cannot open proc root '" + ctx.proc_root +
+                             "': " + std::strerror(errno));
   }
   return root;
 }

@@ -42,16 +42,26 @@ struct ProcessOpenSockets {
       case col::kPid: sqlite3_result_int64(out, scan.processes[r.process].pid); break;
       case col::kFd: sqlite3_result_int64(out, r.entry.fd); break;
       case col::kSocket: ResultOptionalInt(out, r.entry.inode); break;
-      case col::kFamily: if (s) sqlite3_result_int(out, s->family); break;
-      case col::kProtocol: if (s) sqlite3_result_int(out, s->protocol); break;
+      case col::kFamily:
+        if (s) sqlite3_result_int(out, s->family);
+        break;
+      case col::kProtocol:
+        if (s) sqlite3_result_int(out, s->protocol);
+        break;
       case col::kLocalAddress: ResultText(out, inet ? s->local_address : ""); break;
       case col::kRemoteAddress: ResultText(out, inet ? s->remote_address : ""); break;
-      case col::kLocalPort: if (s) sqlite3_result_int(out, inet ? s->local_port : 0); break;
-      case col::kRemotePort: if (s) sqlite3_result_int(out, inet ? s->remote_port : 0); break;
+      case col::kLocalPort:
+        if (s) sqlite3_result_int(out, inet ? s->local_port : 0);
+        break;
+      case col::kRemotePort:
+        if (s) sqlite3_result_int(out, inet ? s->remote_port : 0);
+        break;
       case col::kPath:
         ResultText(out, s && s->family == AF_UNIX ? std::string_view(s->unix_path) : "");
         break;
-      case col::kState: if (s && !s->state.empty()) ResultText(out, s->state); break;
+      case col::kState:
+        if (s && !s->state.empty()) ResultText(out, s->state);
+        break;
       case col::kNetNamespace:
         ResultOptionalInt(out, scan.processes[r.process].net_namespace);
         break;

@@ -220,18 +220,36 @@ struct ProcessTree {
       case col::kPpid: sqlite3_result_int64(out, st.ppid); break;
       case col::kName: ResultText(out, st.comm); break;
       case col::kPath: ResultOptionalText(out, p.exe); break;
-      case col::kPathDeleted: if (p.exe) sqlite3_result_int(out, p.exe_deleted); break;
-      case col::kCmdline: if (p.argv) ResultText(out, JoinArgv(*p.argv)); break;
-      case col::kArgv: if (p.argv) ResultText(out, JsonStringArray(*p.argv)); break;
+      case col::kPathDeleted:
+        if (p.exe) sqlite3_result_int(out, p.exe_deleted);
+        break;
+      case col::kCmdline:
+        if (p.argv) ResultText(out, JoinArgv(*p.argv));
+        break;
+      case col::kArgv:
+        if (p.argv) ResultText(out, JsonStringArray(*p.argv));
+        break;
       case col::kCwd: ResultOptionalText(out, p.cwd); break;
       case col::kRootDir: ResultOptionalText(out, p.root); break;
       case col::kState: ResultText(out, std::string_view(&st.state, 1)); break;
-      case col::kUid: if (status) ResultOptionalInt(out, status->uid); break;
-      case col::kEuid: if (status) ResultOptionalInt(out, status->euid); break;
-      case col::kSuid: if (status) ResultOptionalInt(out, status->suid); break;
-      case col::kGid: if (status) ResultOptionalInt(out, status->gid); break;
-      case col::kEgid: if (status) ResultOptionalInt(out, status->egid); break;
-      case col::kSgid: if (status) ResultOptionalInt(out, status->sgid); break;
+      case col::kUid:
+        if (status) ResultOptionalInt(out, status->uid);
+        break;
+      case col::kEuid:
+        if (status) ResultOptionalInt(out, status->euid);
+        break;
+      case col::kSuid:
+        if (status) ResultOptionalInt(out, status->suid);
+        break;
+      case col::kGid:
+        if (status) ResultOptionalInt(out, status->gid);
+        break;
+      case col::kEgid:
+        if (status) ResultOptionalInt(out, status->egid);
+        break;
+      case col::kSgid:
+        if (status) ResultOptionalInt(out, status->sgid);
+        break;
       case col::kStartTime:
         sqlite3_result_int64(out, scan.clock.StartTimeEpoch(st.start_ticks));
         break;
@@ -240,7 +258,9 @@ struct ProcessTree {
       case col::kRss: sqlite3_result_int64(out, st.rss_pages * scan.clock.page_size); break;
       case col::kPgid: sqlite3_result_int64(out, st.pgrp); break;
       case col::kSid: sqlite3_result_int64(out, st.session); break;
-      case col::kCgroup: if (p.cgroup) ResultText(out, p.cgroup->path); break;
+      case col::kCgroup:
+        if (p.cgroup) ResultText(out, p.cgroup->path);
+        break;
       case col::kContainerId:
         if (p.cgroup && !p.cgroup->container_id.empty()) ResultText(out, p.cgroup->container_id);
         break;

@@ -70,28 +70,52 @@ struct Processes {
       case col::kPid: sqlite3_result_int64(out, p.pid); break;
       case col::kName: ResultText(out, st.comm); break;
       case col::kPath: ResultText(out, p.exe ? std::string_view(*p.exe) : ""); break;
-      case col::kCmdline: if (p.argv) ResultText(out, JoinArgv(*p.argv)); break;
+      case col::kCmdline:
+        if (p.argv) ResultText(out, JoinArgv(*p.argv));
+        break;
       case col::kState: ResultText(out, std::string_view(&st.state, 1)); break;
       case col::kCwd: ResultOptionalText(out, p.cwd); break;
       case col::kRoot: ResultOptionalText(out, p.root); break;
-      case col::kUid: if (status) ResultOptionalInt(out, status->uid); break;
-      case col::kGid: if (status) ResultOptionalInt(out, status->gid); break;
-      case col::kEuid: if (status) ResultOptionalInt(out, status->euid); break;
-      case col::kEgid: if (status) ResultOptionalInt(out, status->egid); break;
-      case col::kSuid: if (status) ResultOptionalInt(out, status->suid); break;
-      case col::kSgid: if (status) ResultOptionalInt(out, status->sgid); break;
+      case col::kUid:
+        if (status) ResultOptionalInt(out, status->uid);
+        break;
+      case col::kGid:
+        if (status) ResultOptionalInt(out, status->gid);
+        break;
+      case col::kEuid:
+        if (status) ResultOptionalInt(out, status->euid);
+        break;
+      case col::kEgid:
+        if (status) ResultOptionalInt(out, status->egid);
+        break;
+      case col::kSuid:
+        if (status) ResultOptionalInt(out, status->suid);
+        break;
+      case col::kSgid:
+        if (status) ResultOptionalInt(out, status->sgid);
+        break;
       case col::kOnDisk: sqlite3_result_int(out, !p.exe ? -1 : p.exe_deleted ? 0 : 1); break;
-      case col::kWiredSize: if (status) ResultOptionalInt(out, status->vm_lck_bytes); break;
-      case col::kResidentSize: if (status) ResultOptionalInt(out, status->vm_rss_bytes); break;
-      case col::kTotalSize: if (status) ResultOptionalInt(out, status->vm_size_bytes); break;
+      case col::kWiredSize:
+        if (status) ResultOptionalInt(out, status->vm_lck_bytes);
+        break;
+      case col::kResidentSize:
+        if (status) ResultOptionalInt(out, status->vm_rss_bytes);
+        break;
+      case col::kTotalSize:
+        if (status) ResultOptionalInt(out, status->vm_size_bytes);
+        break;
       case col::kUserTime:
         sqlite3_result_int64(out, scan.clock.TicksToMillis(st.utime_ticks));
         break;
       case col::kSystemTime:
         sqlite3_result_int64(out, scan.clock.TicksToMillis(st.stime_ticks));
         break;
-      case col::kDiskBytesRead: if (p.io) ResultOptionalInt(out, p.io->read_bytes); break;
-      case col::kDiskBytesWritten: if (p.io) ResultOptionalInt(out, p.io->write_bytes); break;
+      case col::kDiskBytesRead:
+        if (p.io) ResultOptionalInt(out, p.io->read_bytes);
+        break;
+      case col::kDiskBytesWritten:
+        if (p.io) ResultOptionalInt(out, p.io->write_bytes);
+        break;
       case col::kStartTime:
         sqlite3_result_int64(out, scan.clock.StartTimeEpoch(st.start_ticks));
         break;
@@ -102,7 +126,9 @@ struct Processes {
       case col::kElapsedTime:
         sqlite3_result_int64(out, scan.now - scan.clock.StartTimeEpoch(st.start_ticks));
         break;
-      case col::kCgroupPath: if (p.cgroup) ResultText(out, p.cgroup->path); break;
+      case col::kCgroupPath:
+        if (p.cgroup) ResultText(out, p.cgroup->path);
+        break;
       default: break;
     }
   }

@@ -14,11 +14,10 @@ struct FlagName {
   const char* name;
 };
 
-// Order follows the bit values, as strace prints them. O_SYNC is __O_SYNC|O_DSYNC and
-// O_TMPFILE is __O_TMPFILE|O_DIRECTORY: both are matched as composites first.
-constexpr std::array<FlagName, 18> kFlags{{
-    {O_SYNC, "O_SYNC"},
-    {O_TMPFILE, "O_TMPFILE"},
+// In the order of the bits, as strace prints them. Two names are composites:
+// O_SYNC is __O_SYNC|O_DSYNC and O_TMPFILE is __O_TMPFILE|O_DIRECTORY; each stands
+// at the place of its own distinctive bit, and its shared bit is not named twice.
+constexpr std::array<FlagName, 17> kFlags{{
     {O_CREAT, "O_CREAT"},
     {O_EXCL, "O_EXCL"},
     {O_NOCTTY, "O_NOCTTY"},
@@ -33,8 +32,9 @@ constexpr std::array<FlagName, 18> kFlags{{
     {O_NOFOLLOW, "O_NOFOLLOW"},
     {O_NOATIME, "O_NOATIME"},
     {O_CLOEXEC, "O_CLOEXEC"},
+    {O_SYNC, "O_SYNC"},
     {O_PATH, "O_PATH"},
-    {0, nullptr},
+    {O_TMPFILE, "O_TMPFILE"},
 }};
 
 }  // namespace
@@ -48,8 +48,10 @@ std::string DecodeOpenFlags(uint64_t flags) {
     default: out = "O_ACCMODE"; break;  // 3: "no access", used by some ioctl-only opens
   }
   uint64_t rest = flags & ~static_cast<uint64_t>(O_ACCMODE);
+  const bool sync = (rest & O_SYNC) == O_SYNC;
+  const bool tmpfile = (rest & O_TMPFILE) == O_TMPFILE;
   for (const auto& f : kFlags) {
-    if (f.name == nullptr) break;
+    if ((f.bit == O_DSYNC && sync) || (f.bit == O_DIRECTORY && tmpfile)) continue;
     if ((rest & f.bit) == f.bit) {
       out += '|';
       out += f.name;

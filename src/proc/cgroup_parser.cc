@@ -15,8 +15,8 @@ bool IsHex64(std::string_view s) {
 }
 
 // Runtime prefixes of systemd scope units: docker-<id>.scope, cri-containerd-<id>.scope...
-constexpr std::array<std::string_view, 5> kScopePrefixes = {
-    "docker-", "cri-containerd-", "crio-", "libpod-", "containerd-"};
+constexpr std::array<std::string_view, 5> kScopePrefixes = {"docker-", "cri-containerd-", "crio-",
+                                                            "libpod-", "containerd-"};
 
 std::string_view StripScope(std::string_view component) {
   if (component.ends_with(".scope")) component.remove_suffix(6);

@@ -32,10 +32,10 @@ bool SplitEndpoint(std::string_view field, int family, std::string& addr, int& p
 
 std::string_view NetlinkProtocolName(int protocol) {
   static constexpr std::array<std::string_view, 23> kNames = {
-      "route",   "unused",     "usersock",   "firewall", "sock_diag", "nflog",
-      "xfrm",    "selinux",    "iscsi",      "audit",    "fib_lookup", "connector",
-      "netfilter", "ip6_fw",   "dnrtmsg",    "kobject_uevent", "generic", "",
-      "scsitransport", "ecryptfs", "rdma", "crypto", "smc"};
+      "route",         "unused",   "usersock", "firewall",       "sock_diag",  "nflog",
+      "xfrm",          "selinux",  "iscsi",    "audit",          "fib_lookup", "connector",
+      "netfilter",     "ip6_fw",   "dnrtmsg",  "kobject_uevent", "generic",    "",
+      "scsitransport", "ecryptfs", "rdma",     "crypto",         "smc"};
   if (protocol >= 0 && protocol < static_cast<int>(kNames.size())) return kNames[protocol];
   return "";
 }
@@ -57,8 +57,8 @@ std::string DecodeProcNetAddress(std::string_view hex, int family) {
 
 std::string_view TcpStateName(int state) {
   static constexpr std::array<std::string_view, 13> kNames = {
-      "",          "ESTABLISHED", "SYN_SENT",  "SYN_RECV",   "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
-      "CLOSE",     "CLOSE_WAIT",  "LAST_ACK",  "LISTEN",     "CLOSING",   "NEW_SYN_RECV"};
+      "",      "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",
+      "CLOSE", "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV"};
   if (state > 0 && state < static_cast<int>(kNames.size())) return kNames[state];
   return "";
 }
@@ -109,8 +109,11 @@ void ParseUnixSockets(std::string_view text, std::vector<SocketEntry>& out) {
         !f.NextInt(state, 16) || !f.NextInt(e.inode)) {
       continue;
     }
-    // The path is the rest of the line, and may itself contain spaces.
-    e.unix_path = std::string(Trim(f.Rest()));
+    // The kernel prints one space, then the path's bytes as they are: a path may
+    // begin or end with spaces, so only that one separator is removed.
+    std::string_view path = f.Rest();
+    if (!path.empty() && path.front() == ' ') path.remove_prefix(1);
+    e.unix_path = std::string(path);
     switch (type) {
       case SOCK_STREAM: e.protocol_name = "stream"; break;
       case SOCK_DGRAM: e.protocol_name = "dgram"; break;

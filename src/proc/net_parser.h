@@ -11,8 +11,8 @@ namespace procaudit {
 
 struct SocketEntry {
   uint64_t inode = 0;
-  int family = 0;    // AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, AF_PACKET
-  int protocol = 0;  // IPPROTO_* for inet; netlink protocol; 0 for unix
+  int family = 0;             // AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, AF_PACKET
+  int protocol = 0;           // IPPROTO_* for inet; netlink protocol; 0 for unix
   std::string protocol_name;  // "tcp", "udp", "raw", "stream", "dgram", "route", "audit"...
   std::string local_address, remote_address;
   int local_port = 0, remote_port = 0;

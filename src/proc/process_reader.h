@@ -50,7 +50,7 @@ struct ProcessInfo {
 
 // Facts about the host that turn /proc numbers into units: read once per query.
 struct HostClock {
-  int64_t boot_time = 0;        // epoch seconds, from <root>/stat
+  int64_t boot_time = 0;  // epoch seconds, from <root>/stat
   int64_t ticks_per_second = 100;
   int64_t page_size = 4096;
 

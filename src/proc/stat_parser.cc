@@ -20,14 +20,14 @@ std::optional<StatFields> ParseStat(std::string_view text) {
   if (state.size() != 1) return std::nullopt;
   f.state = state[0];
   bool ok = fields.NextInt(f.ppid) && fields.NextInt(f.pgrp) && fields.NextInt(f.session) &&
-            fields.NextInt(f.tty_nr);                      // 4-7
-  ok = ok && fields.Skip(6);                               // 8-13
+            fields.NextInt(f.tty_nr);                                         // 4-7
+  ok = ok && fields.Skip(6);                                                  // 8-13
   ok = ok && fields.NextInt(f.utime_ticks) && fields.NextInt(f.stime_ticks);  // 14-15
-  ok = ok && fields.Skip(3);                               // 16-18
-  ok = ok && fields.NextInt(f.nice) && fields.NextInt(f.threads);  // 19-20
-  ok = ok && fields.Skip(1);                               // 21
+  ok = ok && fields.Skip(3);                                                  // 16-18
+  ok = ok && fields.NextInt(f.nice) && fields.NextInt(f.threads);             // 19-20
+  ok = ok && fields.Skip(1);                                                  // 21
   ok = ok && fields.NextInt(f.start_ticks) && fields.NextInt(f.vsize) &&
-       fields.NextInt(f.rss_pages);                        // 22-24
+       fields.NextInt(f.rss_pages);  // 22-24
   if (!ok) return std::nullopt;
   return f;
 }

@@ -37,7 +37,15 @@ const char* const kShellHelp =
 
 std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string& error) {
   enum {
-    kTable = 256, kList, kJson, kCsv, kLine, kHeader, kNoHeader, kProcRoot, kVersion,
+    kTable = 256,
+    kList,
+    kJson,
+    kCsv,
+    kLine,
+    kHeader,
+    kNoHeader,
+    kProcRoot,
+    kVersion,
   };
   static const option kLong[] = {
       {"table", no_argument, nullptr, kTable},
@@ -53,7 +61,7 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       {nullptr, 0, nullptr, 0},
   };
   ShellOptions o;
-  optind = 1;
+  optind = 0;  // 0, not 1: glibc then also forgets its place inside a previous argv
   opterr = 0;  // errors are reported here, as one line
   while (true) {
     const int c = getopt_long(argc, argv, "+h", kLong, nullptr);
@@ -70,9 +78,15 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       case 'h': o.help = true; break;
       case kVersion: o.version = true; break;
       default: {
-        const char* bad = argv[optind - 1];
-        error = optopt ? std::string("option needs an argument or is unknown: ") + bad
-                       : std::string("unknown option: ") + bad;
+        // A short option inside a group ("-xh") is named by optopt; a long one by
+        // the argument getopt stopped at.
+        if (optopt > 0 && optopt < 256) {
+          error = std::string("unknown option: -") + static_cast<char>(optopt);
+        } else if (optopt >= kTable) {
+          error = std::string("option needs an argument: ") + argv[optind - 1];
+        } else {
+          error = std::string("unknown option: ") + argv[optind - 1];
+        }
         return std::nullopt;
       }
     }

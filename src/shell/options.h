@@ -13,7 +13,7 @@ struct ShellOptions {
   std::optional<OutputMode> mode;  // unset: table on a terminal, list otherwise
   std::optional<bool> headers;     // unset: the mode's default
   std::string proc_root = "/proc";
-  std::vector<std::string> sql;    // one-shot statements, in order
+  std::vector<std::string> sql;  // one-shot statements, in order
   bool help = false;
   bool version = false;
 };

@@ -1,5 +1,7 @@
 #include "shell/output.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -45,11 +47,9 @@ std::string PlainText(const Value& v) {
   char buf[64];
   switch (v.type) {
     case Value::kNull: return "";
-    case Value::kInteger:
-      std::snprintf(buf, sizeof buf, "%" PRId64, v.integer);
-      return buf;
+    case Value::kInteger: std::snprintf(buf, sizeof buf, "%" PRId64, v.integer); return buf;
     case Value::kReal:
-      std::snprintf(buf, sizeof buf, "%.17g", v.real);
+      sqlite3_snprintf(sizeof buf, buf, "%!.15g", v.real);  // as sqlite3 prints reals
       return buf;
     case Value::kText: return v.text;
     case Value::kBlob: return HexBlob(v.text);
@@ -110,6 +110,10 @@ class CsvPrinter : public Printer {
 };
 
 class JsonPrinter : public Printer {
+  static std::string Encode(const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+
  public:
   explicit JsonPrinter(std::FILE* out) : out_(out) {}
   void Begin(const std::vector<std::string>& columns) override {
@@ -118,20 +122,25 @@ class JsonPrinter : public Printer {
     Write(out_, "[");
   }
   void Row(const std::vector<Value>& values) override {
-    nlohmann::ordered_json row = nlohmann::ordered_json::object();
+    // Written by hand around nlohmann's encoding: a result may name two columns
+    // alike (SELECT a.name, b.name), and both values must be kept, as sqlite3 does.
+    std::string row = "{";
     for (size_t i = 0; i < values.size(); ++i) {
+      if (i) row += ',';
+      row += Encode(columns_[i]);
+      row += ':';
       const Value& v = values[i];
-      auto& slot = row[columns_[i]];
       switch (v.type) {
-        case Value::kNull: slot = nullptr; break;
-        case Value::kInteger: slot = v.integer; break;
-        case Value::kReal: slot = v.real; break;
-        case Value::kText: slot = v.text; break;
-        case Value::kBlob: slot = HexBlob(v.text); break;
+        case Value::kNull: row += "null"; break;
+        case Value::kInteger: row += std::to_string(v.integer); break;
+        case Value::kReal: row += Encode(nlohmann::json(v.real)); break;
+        case Value::kText: row += Encode(v.text); break;
+        case Value::kBlob: row += Encode(HexBlob(v.text)); break;
       }
     }
+    row += '}';
     Write(out_, rows_++ ? ",\n  " : "\n  ");
-    Write(out_, row.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    Write(out_, row);
   }
   void End() override { Write(out_, rows_ ? "\n]\n" : "]\n"); }
 
@@ -201,6 +210,7 @@ class TablePrinter : public Printer {
     Rule(width);
     cells_.clear();
   }
+
  private:
   void Rule(const std::vector<size_t>& width) {
     std::string line = "+";
@@ -244,7 +254,8 @@ std::string TableCell(const Value& v) {
   if (v.type != Value::kText) return PlainText(v);
   std::string out;
   out.reserve(v.text.size());
-  for (unsigned char c : v.text) {
+  for (size_t i = 0; i < v.text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(v.text[i]);
     if (c == '\n') {
       out += "\\n";
     } else if (c == '\t') {
@@ -254,6 +265,13 @@ std::string TableCell(const Value& v) {
     } else if (c < 0x20 || c == 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else if (c == 0xc2 && i + 1 < v.text.size() &&
+               static_cast<unsigned char>(v.text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(v.text[i + 1]) <= 0x9f) {
+      // C1 controls (U+0080-U+009F): some terminals obey them, like ESC.
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(v.text[++i]));
       out += buf;
     } else {
       out += static_cast<char>(c);

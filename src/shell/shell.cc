@@ -64,8 +64,7 @@ Value ColumnValue(sqlite3_stmt* stmt, int i) {
       v.text.assign(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
                     static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
       break;
-    default:
-      break;
+    default: break;
   }
   return v;
 }
@@ -196,8 +195,8 @@ void Shell::PrintSchema(std::string_view table) {
     const std::string sql = "SELECT name, type, hidden FROM pragma_table_xinfo(?1)";
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) continue;
     sqlite3_bind_text(stmt, 1, t.name.data(), static_cast<int>(t.name.size()), SQLITE_STATIC);
-    std::string out = "-- " + std::string(t.description) + "\nCREATE TABLE " +
-                      std::string(t.name) + "(";
+    std::string out =
+        "-- " + std::string(t.description) + "\nCREATE TABLE " + std::string(t.name) + "(";
     bool first = true;
     while (sqlite3_step(stmt) == SQLITE_ROW) {
       out += first ? "\n  " : ",\n  ";
@@ -318,7 +317,8 @@ int Shell::RunInteractive() {
   sigemptyset(&interrupt.sa_mask);
   struct sigaction previous {};
   sigaction(SIGINT, &interrupt, &previous);
-  std::fprintf(out_, "procaudit %s: SQL over Linux processes. \".help\" for help, \".quit\" to leave.\n",
+  std::fprintf(out_,
+               "procaudit %s: SQL over Linux processes. \".help\" for help, \".quit\" to leave.\n",
                procaudit_version());
   auto next = [&](bool continuation) -> std::optional<std::string> {
     char* raw = readline(continuation ? "      ...> " : "procaudit> ");

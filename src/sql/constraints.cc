@@ -27,17 +27,14 @@ namespace {
 
 bool AsInteger(sqlite3_value* v, int64_t& out) {
   switch (sqlite3_value_numeric_type(v)) {
-    case SQLITE_INTEGER:
-      out = sqlite3_value_int64(v);
-      return true;
+    case SQLITE_INTEGER: out = sqlite3_value_int64(v); return true;
     case SQLITE_FLOAT: {
       const double d = sqlite3_value_double(v);
       if (d != std::floor(d) || std::fabs(d) > 9.0e18) return false;
       out = static_cast<int64_t>(d);
       return true;
     }
-    default:
-      return false;
+    default: return false;
   }
 }
 

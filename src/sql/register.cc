@@ -1,8 +1,7 @@
 // procaudit_register(): puts every table on a connection.
-#include "procaudit.h"
-
 #include <memory>
 
+#include "procaudit.h"
 #include "sql/sqlite_api.h"
 #include "sql/table_context.h"
 #include "tables/tables.h"
@@ -15,8 +14,8 @@ namespace {
 using RegisterFn = int (*)(sqlite3*, std::shared_ptr<const procaudit::TableContext>);
 
 constexpr RegisterFn kTables[] = {
-    procaudit::RegisterProcessTree,      procaudit::RegisterOpenFiles,
-    procaudit::RegisterProcesses,        procaudit::RegisterProcessOpenFiles,
+    procaudit::RegisterProcessTree,        procaudit::RegisterOpenFiles,
+    procaudit::RegisterProcesses,          procaudit::RegisterProcessOpenFiles,
     procaudit::RegisterProcessOpenSockets,
 };
 

@@ -87,8 +87,8 @@ class RowTable {
     const char* plan_name = "scan";
     const int rc = Impl::BestIndex(info, &plan_name);
     if (rc != SQLITE_OK) return rc;
-    info->idxStr = sqlite3_mprintf("%s cols=%llx", plan_name,
-                                   static_cast<unsigned long long>(info->colUsed));
+    info->idxStr =
+        sqlite3_mprintf("%s cols=%llx", plan_name, static_cast<unsigned long long>(info->colUsed));
     if (info->idxStr == nullptr) return SQLITE_NOMEM;
     info->needToFreeIdxStr = 1;
     (void)vtab;

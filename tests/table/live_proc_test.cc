@@ -118,10 +118,10 @@ class LiveProcTest : public ::testing::Test {
 };
 
 TEST_F(LiveProcTest, HeldFileHasPathPositionAndFlags) {
-  EXPECT_EQ(db_.Query("SELECT path, type, pos, flag_names, deleted FROM open_files" +
-                      Where(report_.log_fd)),
-            (Rows{{dir_ + "/held.log", "file", "5", "O_WRONLY|O_APPEND|O_LARGEFILE|O_CLOEXEC",
-                   "0"}}));
+  EXPECT_EQ(
+      db_.Query("SELECT path, type, pos, flag_names, deleted FROM open_files" +
+                Where(report_.log_fd)),
+      (Rows{{dir_ + "/held.log", "file", "5", "O_WRONLY|O_APPEND|O_LARGEFILE|O_CLOEXEC", "0"}}));
   struct stat st;
   ASSERT_EQ(stat((dir_ + "/held.log").c_str(), &st), 0);
   EXPECT_EQ(db_.Value("SELECT inode FROM open_files" + Where(report_.log_fd)),
@@ -146,7 +146,8 @@ TEST_F(LiveProcTest, TcpListenerAndConnectionEndpoints) {
                       Where(report_.listen_fd)),
             (Rows{{"AF_INET", "tcp", "127.0.0.1", lp, "LISTEN"}}));
   EXPECT_EQ(db_.Query("SELECT local_address, local_port, remote_address, remote_port, state "
-                      "FROM open_files" + Where(report_.client_fd)),
+                      "FROM open_files" +
+                      Where(report_.client_fd)),
             (Rows{{"127.0.0.1", cp, "127.0.0.1", lp, "ESTABLISHED"}}));
   EXPECT_EQ(db_.Query("SELECT family, protocol, remote_port FROM process_open_sockets" +
                       Where(report_.client_fd)),
@@ -154,26 +155,29 @@ TEST_F(LiveProcTest, TcpListenerAndConnectionEndpoints) {
 }
 
 TEST_F(LiveProcTest, UnixSocketpair) {
-  EXPECT_EQ(db_.Query("SELECT type, family, protocol, state FROM open_files" +
-                      Where(report_.unix_fd)),
-            (Rows{{"socket", "AF_UNIX", "stream", "CONNECTED"}}));
+  EXPECT_EQ(
+      db_.Query("SELECT type, family, protocol, state FROM open_files" + Where(report_.unix_fd)),
+      (Rows{{"socket", "AF_UNIX", "stream", "CONNECTED"}}));
 }
 
 TEST_F(LiveProcTest, ProcessTreeRowOfTheChild) {
   char exe[4096];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   ASSERT_GT(n, 0);
-  EXPECT_EQ(db_.Query("SELECT ppid, path, path_deleted, threads, uid, cwd FROM process_tree "
-                      "WHERE pid = " + Pid()),
-            (Rows{{std::to_string(getpid()), std::string(exe, static_cast<size_t>(n)), "0", "2",
-                   std::to_string(getuid()), db_.Value("SELECT cwd FROM process_tree WHERE pid = " +
-                                                       std::to_string(getpid()))}}));
+  EXPECT_EQ(
+      db_.Query("SELECT ppid, path, path_deleted, threads, uid, cwd FROM process_tree "
+                "WHERE pid = " +
+                Pid()),
+      (Rows{{std::to_string(getpid()), std::string(exe, static_cast<size_t>(n)), "0", "2",
+             std::to_string(getuid()),
+             db_.Value("SELECT cwd FROM process_tree WHERE pid = " + std::to_string(getpid()))}}));
 }
 
 TEST_F(LiveProcTest, ChildIsInTheSubtreeOfThisProcessOneLevelDown) {
   const std::string self = std::to_string(getpid());
-  const Rows rows = db_.Query("SELECT pid, depth - (SELECT depth FROM process_tree WHERE pid = " +
-                              self + ") FROM process_tree(" + self + ")");
+  const Rows rows =
+      db_.Query("SELECT pid, depth - (SELECT depth FROM process_tree WHERE pid = " + self +
+                ") FROM process_tree(" + self + ")");
   EXPECT_EQ(rows, (Rows{{self, "0"}, {Pid(), "1"}}));
 }
 
@@ -183,9 +187,9 @@ TEST_F(LiveProcTest, ThreadIdIsNotAProcess) {
   EXPECT_EQ(db_.Value("SELECT count(*) FROM process_tree WHERE pid = " + tid), "0");
   EXPECT_EQ(db_.Value("SELECT count(*) FROM open_files WHERE pid = " + tid), "0");
   EXPECT_EQ(db_.Value("SELECT count(*) FROM processes WHERE pid = " + tid), "0");
-  EXPECT_EQ(db_.Value("SELECT count(*) FROM process_tree WHERE pid = " + tid + " OR pid = " +
-                      Pid()),
-            "1");
+  EXPECT_EQ(
+      db_.Value("SELECT count(*) FROM process_tree WHERE pid = " + tid + " OR pid = " + Pid()),
+      "1");
 }
 
 TEST_F(LiveProcTest, WholeScansAgreeWithPidLookups) {

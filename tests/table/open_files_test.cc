@@ -33,10 +33,10 @@ TEST_F(OpenFilesFixture, InodeOfSocketsAndPipesComesFromTheLinkWithoutFdinfo) {
 }
 
 TEST_F(OpenFilesFixture, PositionAndFlagsFromFdinfo) {
-  EXPECT_EQ(db_.Query("SELECT pos, flags, flag_names, mnt_id FROM open_files "
-                      "WHERE pid = 100 AND fd = 3"),
-            (Rows{{"1234", std::to_string(02102001), "O_WRONLY|O_APPEND|O_LARGEFILE|O_CLOEXEC",
-                   "30"}}));
+  EXPECT_EQ(
+      db_.Query("SELECT pos, flags, flag_names, mnt_id FROM open_files "
+                "WHERE pid = 100 AND fd = 3"),
+      (Rows{{"1234", std::to_string(02102001), "O_WRONLY|O_APPEND|O_LARGEFILE|O_CLOEXEC", "30"}}));
 }
 
 TEST_F(OpenFilesFixture, PathTargetIsStatted) {
@@ -46,13 +46,13 @@ TEST_F(OpenFilesFixture, PathTargetIsStatted) {
 }
 
 TEST_F(OpenFilesFixture, InetSocketEndpoints) {
-  EXPECT_EQ(db_.Query("SELECT pid, fd, family, protocol, local_address, local_port, "
-                      "remote_address, remote_port, state, net_namespace FROM open_files "
-                      "WHERE family IN ('AF_INET', 'AF_INET6') ORDER BY pid, fd"),
-            (Rows{{"1", "3", "AF_INET", "tcp", "0.0.0.0", "22", "0.0.0.0", "0", "LISTEN",
-                   "4026531840"},
-                  {"100", "4", "AF_INET", "tcp", "127.0.0.1", "8080", "127.0.0.1", "50000",
-                   "ESTABLISHED", "4026531840"}}));
+  EXPECT_EQ(
+      db_.Query("SELECT pid, fd, family, protocol, local_address, local_port, "
+                "remote_address, remote_port, state, net_namespace FROM open_files "
+                "WHERE family IN ('AF_INET', 'AF_INET6') ORDER BY pid, fd"),
+      (Rows{{"1", "3", "AF_INET", "tcp", "0.0.0.0", "22", "0.0.0.0", "0", "LISTEN", "4026531840"},
+            {"100", "4", "AF_INET", "tcp", "127.0.0.1", "8080", "127.0.0.1", "50000", "ESTABLISHED",
+             "4026531840"}}));
 }
 
 TEST_F(OpenFilesFixture, UnixSocketPathsWithSpacesAndListeningState) {

@@ -19,9 +19,26 @@ TEST_F(OsqueryTablesFixture, ProcessesColumns) {
   EXPECT_EQ(db_.Query("SELECT name, path, cmdline, state, cwd, root, uid, gid, euid, egid, suid, "
                       "sgid, on_disk, wired_size, resident_size, total_size, parent, pgroup, "
                       "threads, nice, start_time, cgroup_path FROM processes WHERE pid = 100"),
-            (Rows{{"my service", "/usr/bin/oldbin", "/usr/bin/oldbin --name hello world  last", "S",
-                   "/srv/app", "/", "1000", "2000", "1001", "2001", "1002", "2002", "0",
-                   "16384", "4096000", "20971520", "1", "100", "3", "-5",
+            (Rows{{"my service",
+                   "/usr/bin/oldbin",
+                   "/usr/bin/oldbin --name hello world  last",
+                   "S",
+                   "/srv/app",
+                   "/",
+                   "1000",
+                   "2000",
+                   "1001",
+                   "2001",
+                   "1002",
+                   "2002",
+                   "0",
+                   "16384",
+                   "4096000",
+                   "20971520",
+                   "1",
+                   "100",
+                   "3",
+                   "-5",
                    std::to_string(1700000000 + 500 / hz),
                    "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
                    "abcdef.scope"}}));
@@ -29,15 +46,14 @@ TEST_F(OsqueryTablesFixture, ProcessesColumns) {
 
 TEST_F(OsqueryTablesFixture, ProcessesCpuTimesInMillisecondsAndDiskBytes) {
   const long hz = sysconf(_SC_CLK_TCK);
-  EXPECT_EQ(db_.Query("SELECT user_time, system_time, disk_bytes_read, disk_bytes_written "
-                      "FROM processes WHERE pid = 1"),
-            (Rows{{std::to_string(250 * 1000 / hz), std::to_string(120 * 1000 / hz), "4096",
-                   "8192"}}));
+  EXPECT_EQ(
+      db_.Query("SELECT user_time, system_time, disk_bytes_read, disk_bytes_written "
+                "FROM processes WHERE pid = 1"),
+      (Rows{{std::to_string(250 * 1000 / hz), std::to_string(120 * 1000 / hz), "4096", "8192"}}));
 }
 
 TEST_F(OsqueryTablesFixture, OnDiskIsUnknownWhenExeIsUnreadable) {
-  EXPECT_EQ(db_.Query("SELECT path, on_disk FROM processes WHERE pid = 400"),
-            (Rows{{"", "-1"}}));
+  EXPECT_EQ(db_.Query("SELECT path, on_disk FROM processes WHERE pid = 400"), (Rows{{"", "-1"}}));
   EXPECT_EQ(db_.Query("SELECT on_disk FROM processes WHERE pid = 1"), (Rows{{"1"}}));
 }
 
@@ -47,8 +63,9 @@ TEST_F(OsqueryTablesFixture, ProcessesRowsByPid) {
 }
 
 TEST_F(OsqueryTablesFixture, ProcessOpenFiles) {
-  EXPECT_EQ(db_.Query("SELECT * FROM process_open_files WHERE pid = 1"),
-            (Rows{{"1", "0", "/dev/null"}, {"1", "3", "socket:[1001]"}, {"1", "4", "socket:[1003]"}}));
+  EXPECT_EQ(
+      db_.Query("SELECT * FROM process_open_files WHERE pid = 1"),
+      (Rows{{"1", "0", "/dev/null"}, {"1", "3", "socket:[1001]"}, {"1", "4", "socket:[1003]"}}));
 }
 
 TEST_F(OsqueryTablesFixture, ProcessOpenSocketsNumericFamilyAndProtocol) {

@@ -33,11 +33,11 @@ TEST_F(ProcessTreeFixture, ProcessThatVanishedMidScanIsLeftOut) {
 }
 
 TEST_F(ProcessTreeFixture, DeletedExecutableAndExactArgv) {
-  EXPECT_EQ(db_.Query("SELECT name, path, path_deleted, cmdline, argv, cwd, root_dir, state "
-                      "FROM process_tree WHERE pid = 100"),
-            (Rows{{"my service", "/usr/bin/oldbin", "1", "/usr/bin/oldbin --name hello world  last",
-                   R"(["/usr/bin/oldbin","--name","hello world","","last"])", "/srv/app", "/",
-                   "S"}}));
+  EXPECT_EQ(
+      db_.Query("SELECT name, path, path_deleted, cmdline, argv, cwd, root_dir, state "
+                "FROM process_tree WHERE pid = 100"),
+      (Rows{{"my service", "/usr/bin/oldbin", "1", "/usr/bin/oldbin --name hello world  last",
+             R"(["/usr/bin/oldbin","--name","hello world","","last"])", "/srv/app", "/", "S"}}));
 }
 
 TEST_F(ProcessTreeFixture, CredentialsFromStatus) {
@@ -60,18 +60,18 @@ TEST_F(ProcessTreeFixture, CommWithParenthesesAndSpaces) {
 }
 
 TEST_F(ProcessTreeFixture, CgroupContainerAndPidNamespace) {
-  EXPECT_EQ(db_.Query("SELECT cgroup, container_id, pid_ns, ns_pid FROM process_tree "
-                      "WHERE pid IN (1, 100, 200) ORDER BY pid"),
-            (Rows{{"/init.scope", "NULL", "4026531836", "1"},
-                  {"/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef01234567"
-                   "89abcdef.scope",
-                   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                   "4026532100", "1"},
-                  // v2 path "/" says nothing: the v1 memory hierarchy's path is shown.
-                  {"/kubepods/burstable/pod1234/"
-                   "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
-                   "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
-                   "4026532100", "2"}}));
+  EXPECT_EQ(
+      db_.Query("SELECT cgroup, container_id, pid_ns, ns_pid FROM process_tree "
+                "WHERE pid IN (1, 100, 200) ORDER BY pid"),
+      (Rows{{"/init.scope", "NULL", "4026531836", "1"},
+            {"/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+             "89abcdef.scope",
+             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "4026532100", "1"},
+            // v2 path "/" says nothing: the v1 memory hierarchy's path is shown.
+            {"/kubepods/burstable/pod1234/"
+             "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
+             "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", "4026532100",
+             "2"}}));
 }
 
 TEST_F(ProcessTreeFixture, SyscallAndWchan) {

@@ -1,0 +1,228 @@
+// src/shell/options.h: the shell's command line.
+#include "shell/options.h"
+
+#include <getopt.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace procaudit {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+// A mutable argv (getopt may permute it).
+class Argv {
+ public:
+  explicit Argv(std::initializer_list<const char*> args) {
+    storage_.emplace_back("procaudit");
+    for (const char* a : args) storage_.emplace_back(a);
+    for (auto& s : storage_) ptrs_.push_back(s.data());
+    ptrs_.push_back(nullptr);
+  }
+  int argc() const { return static_cast<int>(storage_.size()); }
+  char** argv() { return ptrs_.data(); }
+
+ private:
+  std::vector<std::string> storage_;
+  std::vector<char*> ptrs_;
+};
+
+// Every argv a test parses lives as long as the test: getopt keeps pointers into it.
+class ParseShellOptionsTest : public ::testing::Test {
+ protected:
+  Argv& Keep(std::initializer_list<const char*> args) { return argvs_.emplace_back(args); }
+
+  std::optional<ShellOptions> Parse(Argv& a, std::string& error) {
+    return ParseShellOptions(a.argc(), a.argv(), error);
+  }
+
+  // A parse that must succeed.
+  std::optional<ShellOptions> Parse(std::initializer_list<const char*> args) {
+    std::string error;
+    std::optional<ShellOptions> o = Parse(Keep(args), error);
+    EXPECT_TRUE(o.has_value()) << error;
+    return o;
+  }
+
+ private:
+  std::deque<Argv> argvs_;
+};
+
+TEST_F(ParseShellOptionsTest, NoArgumentsGivesDefaults) {
+  const auto o = Parse({});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->mode, std::nullopt);
+  EXPECT_EQ(o->headers, std::nullopt);
+  EXPECT_EQ(o->proc_root, "/proc");
+  EXPECT_THAT(o->sql, IsEmpty());
+  EXPECT_FALSE(o->help);
+  EXPECT_FALSE(o->version);
+}
+
+TEST_F(ParseShellOptionsTest, EachModeFlag) {
+  EXPECT_EQ(Parse({"--json"})->mode, OutputMode::kJson);
+  EXPECT_EQ(Parse({"--csv"})->mode, OutputMode::kCsv);
+  EXPECT_EQ(Parse({"--line"})->mode, OutputMode::kLine);
+  EXPECT_EQ(Parse({"--table"})->mode, OutputMode::kTable);
+  EXPECT_EQ(Parse({"--list"})->mode, OutputMode::kList);
+}
+
+TEST_F(ParseShellOptionsTest, LastModeFlagWins) {
+  EXPECT_EQ(Parse({"--csv", "--json"})->mode, OutputMode::kJson);
+  EXPECT_EQ(Parse({"--json", "--table"})->mode, OutputMode::kTable);
+}
+
+TEST_F(ParseShellOptionsTest, HeaderAndNoHeader) {
+  EXPECT_EQ(Parse({"--header"})->headers, true);
+  EXPECT_EQ(Parse({"--no-header"})->headers, false);
+  EXPECT_EQ(Parse({"--no-header", "--header"})->headers, true);
+}
+
+TEST_F(ParseShellOptionsTest, ProcRootAsSeparateArgument) {
+  const auto o = Parse({"--proc-root", "/tmp/fixture proc", "SELECT 1"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->proc_root, "/tmp/fixture proc");
+  EXPECT_THAT(o->sql, ElementsAre("SELECT 1"));
+}
+
+TEST_F(ParseShellOptionsTest, ProcRootWithEquals) {
+  EXPECT_EQ(Parse({"--proc-root=/host/proc"})->proc_root, "/host/proc");
+}
+
+TEST_F(ParseShellOptionsTest, SqlArgumentsKeptInOrder) {
+  const auto o = Parse({"--json", "SELECT pid FROM process_tree", "SELECT 2", "SELECT 1"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->mode, OutputMode::kJson);
+  EXPECT_THAT(o->sql, ElementsAre("SELECT pid FROM process_tree", "SELECT 2", "SELECT 1"));
+}
+
+TEST_F(ParseShellOptionsTest, SqlArgumentKeptVerbatimWithSpacesAndQuotes) {
+  const auto o = Parse({"SELECT * FROM open_files WHERE path LIKE '%--json%'"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->mode, std::nullopt);
+  EXPECT_THAT(o->sql, ElementsAre("SELECT * FROM open_files WHERE path LIKE '%--json%'"));
+}
+
+TEST_F(ParseShellOptionsTest, OptionsStopAtTheFirstSqlArgument) {
+  // "+" in the option string: everything after the first SQL argument is SQL.
+  const auto o = Parse({"SELECT 1", "--json"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->mode, std::nullopt);
+  EXPECT_THAT(o->sql, ElementsAre("SELECT 1", "--json"));
+}
+
+TEST_F(ParseShellOptionsTest, DoubleDashEndsOptions) {
+  const auto o = Parse({"--csv", "--", "--help", "-h"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->mode, OutputMode::kCsv);
+  EXPECT_FALSE(o->help);
+  EXPECT_THAT(o->sql, ElementsAre("--help", "-h"));
+}
+
+TEST_F(ParseShellOptionsTest, HelpLongAndShort) {
+  EXPECT_TRUE(Parse({"--help"})->help);
+  EXPECT_TRUE(Parse({"-h"})->help);
+  EXPECT_FALSE(Parse({"--help"})->version);
+}
+
+TEST_F(ParseShellOptionsTest, Version) {
+  const auto o = Parse({"--version"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_TRUE(o->version);
+  EXPECT_FALSE(o->help);
+}
+
+TEST_F(ParseShellOptionsTest, UnknownLongOptionIsOneLineError) {
+  Argv& a = Keep({"--bogus", "SELECT 1"});
+  std::string error;
+  EXPECT_EQ(Parse(a, error), std::nullopt);
+  EXPECT_THAT(error, HasSubstr("--bogus"));
+  EXPECT_THAT(error, Not(HasSubstr("\n")));
+}
+
+TEST_F(ParseShellOptionsTest, UnknownShortOptionIsOneLineError) {
+  Argv& a = Keep({"-x"});
+  std::string error;
+  EXPECT_EQ(Parse(a, error), std::nullopt);
+  EXPECT_THAT(error, HasSubstr("-x"));
+  EXPECT_THAT(error, Not(HasSubstr("\n")));
+}
+
+TEST_F(ParseShellOptionsTest, ProcRootWithoutDirectoryIsAnError) {
+  Argv& a = Keep({"--json", "--proc-root"});
+  std::string error;
+  EXPECT_EQ(Parse(a, error), std::nullopt);
+  EXPECT_THAT(error, HasSubstr("--proc-root"));
+  EXPECT_THAT(error, Not(HasSubstr("\n")));
+}
+
+TEST_F(ParseShellOptionsTest, AmbiguousAbbreviationIsAnError) {
+  // "--h" could be --help or --header.
+  Argv& a = Keep({"--h"});
+  std::string error;
+  EXPECT_EQ(Parse(a, error), std::nullopt);
+  EXPECT_THAT(error, HasSubstr("--h"));
+}
+
+TEST_F(ParseShellOptionsTest, ErrorDoesNotPrintToStderr) {
+  Argv& a = Keep({"--bogus"});
+  std::string error;
+  ::testing::internal::CaptureStderr();
+  const auto o = Parse(a, error);
+  const std::string stderr_text = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(o, std::nullopt);
+  EXPECT_EQ(stderr_text, "");
+  EXPECT_FALSE(error.empty());
+}
+
+TEST_F(ParseShellOptionsTest, SecondParseStartsAfresh) {
+  ASSERT_TRUE(Parse({"--json", "SELECT 1"}).has_value());
+  const auto o = Parse({"--csv", "SELECT 2"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->mode, OutputMode::kCsv);
+  EXPECT_THAT(o->sql, ElementsAre("SELECT 2"));
+}
+
+TEST_F(ParseShellOptionsTest, UnknownShortOptionInAGroupNamesTheGroupNotArgv0) {
+  // "-xh": getopt stops inside the group, so optind still points at it, and
+  // argv[optind - 1] is argv[0] ("procaudit").
+  Argv& a = Keep({"-xh"});
+  std::string error;
+  EXPECT_EQ(Parse(a, error), std::nullopt);
+  EXPECT_THAT(error, HasSubstr("-x"));
+  EXPECT_THAT(error, Not(HasSubstr("procaudit")));
+}
+
+TEST_F(ParseShellOptionsTest, ParseAfterAnErrorInsideAGroupIgnoresTheOldArgv) {
+  // After "-xh" fails at 'x', getopt's static state still points at the "h" of the old
+  // argv; only optind = 0 makes glibc forget it. Otherwise the next parse reads that
+  // stale pointer and reports --help for an argv that has no option at all.
+  Argv& bad = Keep({"-xh"});
+  std::string error;
+  ASSERT_EQ(Parse(bad, error), std::nullopt);
+  Argv& good = Keep({"SELECT 1"});
+  const auto o = Parse(good, error);
+  ASSERT_TRUE(o.has_value()) << error;
+  EXPECT_FALSE(o->help);
+  EXPECT_THAT(o->sql, ElementsAre("SELECT 1"));
+}
+
+TEST(ShellHelpTest, MentionsEveryOption) {
+  const std::string help = kShellHelp;
+  for (const char* opt : {"--table", "--list", "--json", "--csv", "--line", "--header",
+                          "--no-header", "--proc-root", "--help", "--version"}) {
+    EXPECT_THAT(help, HasSubstr(opt));
+  }
+}
+
+}  // namespace
+}  // namespace procaudit
