@@ -1,6 +1,5 @@
 #include "proc/fd_reader.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -50,29 +49,6 @@ FdType FdTypeFromMode(mode_t mode) {
 
 namespace {
 
-// The fd numbers in an open fd/ directory, ascending.
-std::vector<int64_t> ListFdNumbers(int fd_dir) {
-  std::vector<int64_t> fds;
-  const int dup = ::openat(fd_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dup < 0) return fds;
-  DIR* dir = ::fdopendir(dup);
-  if (dir == nullptr) {
-    ::close(dup);
-    return fds;
-  }
-  while (const dirent* ent = ::readdir(dir)) {
-    const char* name = ent->d_name;
-    if (*name < '0' || *name > '9') continue;
-    int64_t fd = 0;
-    const char* end = name + std::strlen(name);
-    auto [p, ec] = std::from_chars(name, end, fd);
-    if (ec == std::errc() && p == end) fds.push_back(fd);
-  }
-  ::closedir(dir);
-  std::sort(fds.begin(), fds.end());
-  return fds;
-}
-
 // Fills what the stat of the link's target tells: the type of a path, its inode.
 void StatTarget(int fd_dir, const char* name, FdEntry& e) {
   struct stat st;
@@ -92,7 +68,7 @@ bool ReadFds(const PidDir& dir, uint32_t parts, SocketIndex* sockets, std::vecto
   }
   std::string scratch;
   char name[24];
-  for (const int64_t fd : ListFdNumbers(fd_dir.get())) {
+  for (const int64_t fd : ListNumericEntries(fd_dir.get())) {
     auto [end, ec] = std::to_chars(name, name + sizeof name - 1, fd);
     *end = '\0';
     FdEntry e;
@@ -102,7 +78,7 @@ bool ReadFds(const PidDir& dir, uint32_t parts, SocketIndex* sockets, std::vecto
     e.type = FdTypeFromLink(e.target);
     if (e.type == FdType::kUnknown) e.deleted = StripDeletedSuffix(e.target);
 
-    if (info_dir.valid() && ReadFileAt(info_dir.get(), name, scratch)) {
+    if (info_dir.valid() && ReadFileAt(info_dir.get(), name, scratch, ReadMode::kOneShot)) {
       e.info = ParseFdInfo(scratch);
       if (e.info->ino) e.inode = e.info->ino;
     }

@@ -21,6 +21,13 @@ namespace procaudit {
 
 class PidDir;
 
+// How a proc file yields its text. kOneShot: files the kernel formats whole on
+// each read (single_open seq files: stat, status, fdinfo/N, cgroup, syscall, wchan,
+// io, and /proc/stat), where a read shorter than the buffer is the end, and a
+// second read to see 0 is a wasted syscall. kStream: everything else (net/*,
+// cmdline), read until read() returns 0.
+enum class ReadMode { kStream, kOneShot };
+
 class ProcRoot {
  public:
   // Opens the root directory; valid() is false if it cannot be opened.
@@ -34,7 +41,7 @@ class ProcRoot {
   std::vector<int64_t> ListPids() const;
 
   // Reads a file directly under the root ("stat", "uptime").
-  bool ReadFile(const char* name, std::string& out) const;
+  bool ReadFile(const char* name, std::string& out, ReadMode mode = ReadMode::kStream) const;
 
  private:
   std::string path_;
@@ -53,7 +60,7 @@ class PidDir {
 
   // Reads a whole file below this directory ("stat", "fdinfo/3") into out,
   // replacing its contents. False if it cannot be opened or read.
-  bool ReadFile(const char* name, std::string& out) const;
+  bool ReadFile(const char* name, std::string& out, ReadMode mode = ReadMode::kStream) const;
   // readlink of an entry ("exe", "cwd", "fd/3"). False if unreadable.
   bool ReadLink(const char* name, std::string& out) const;
 
@@ -63,8 +70,11 @@ class PidDir {
 };
 
 // Reads a whole file at dirfd/name; shared by ProcRoot, PidDir and the fd scanner.
-bool ReadFileAt(int dirfd, const char* name, std::string& out);
+bool ReadFileAt(int dirfd, const char* name, std::string& out, ReadMode mode = ReadMode::kStream);
 // readlinkat into out, growing the buffer for long targets.
 bool ReadLinkAt(int dirfd, const char* name, std::string& out);
+// The entries of an open directory whose names are decimal numbers (pids, fds),
+// ascending. Reads with getdents64 straight from dir_fd, which it leaves at the end.
+std::vector<int64_t> ListNumericEntries(int dir_fd);
 
 }  // namespace procaudit

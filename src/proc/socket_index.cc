@@ -8,9 +8,12 @@
 namespace procaudit {
 
 uint64_t SocketIndex::NetNamespace(const PidDir& dir) {
+  if (dir.pid() == last_pid_) return last_namespace_;
   uint64_t ino = 0;
-  if (dir.ReadLink("ns/net", scratch_) && ParseBracketInode(scratch_, "net:", ino)) return ino;
-  return 0;
+  if (!dir.ReadLink("ns/net", scratch_) || !ParseBracketInode(scratch_, "net:", ino)) ino = 0;
+  last_pid_ = dir.pid();
+  last_namespace_ = ino;
+  return ino;
 }
 
 const SocketEntry* SocketIndex::Find(const PidDir& dir, uint64_t inode) {

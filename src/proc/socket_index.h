@@ -22,6 +22,7 @@ class SocketIndex {
   const SocketEntry* Find(const PidDir& dir, uint64_t inode);
 
   // The network namespace inode of the process, 0 when it cannot be read.
+  // Remembered for the last process asked about: a scan asks once per socket.
   uint64_t NetNamespace(const PidDir& dir);
 
  private:
@@ -33,6 +34,8 @@ class SocketIndex {
   std::unique_ptr<Table> uncached_;
   int64_t uncached_pid_ = -1;
   std::string scratch_;
+  int64_t last_pid_ = -1;
+  uint64_t last_namespace_ = 0;
 };
 
 }  // namespace procaudit

@@ -3,7 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <cinttypes>
+#include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -42,19 +42,29 @@ std::string HexBlob(std::string_view bytes) {
   return out;
 }
 
-// The plain text of a value, as list, csv and line modes print it.
-std::string PlainText(const Value& v) {
+// Appends the plain text of a value, as list, csv and line modes print it.
+void AppendPlain(const Value& v, std::string& out) {
   char buf[64];
   switch (v.type) {
-    case Value::kNull: return "";
-    case Value::kInteger: std::snprintf(buf, sizeof buf, "%" PRId64, v.integer); return buf;
+    case Value::kNull: return;
+    case Value::kInteger: {
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.integer);
+      out.append(buf, end);
+      return;
+    }
     case Value::kReal:
       sqlite3_snprintf(sizeof buf, buf, "%!.15g", v.real);  // as sqlite3 prints reals
-      return buf;
-    case Value::kText: return v.text;
-    case Value::kBlob: return HexBlob(v.text);
+      out += buf;
+      return;
+    case Value::kText: out += v.text; return;
+    case Value::kBlob: out += HexBlob(v.text); return;
   }
-  return "";
+}
+
+std::string PlainText(const Value& v) {
+  std::string out;
+  AppendPlain(v, out);
+  return out;
 }
 
 void Write(std::FILE* out, std::string_view s) { std::fwrite(s.data(), 1, s.size(), out); }
@@ -71,17 +81,20 @@ class ListPrinter : public Printer {
     Write(out_, "\n");
   }
   void Row(const std::vector<Value>& values) override {
+    row_.clear();  // one buffer and one write per row: this is the hot path of big results
     for (size_t i = 0; i < values.size(); ++i) {
-      if (i) Write(out_, "|");
-      Write(out_, PlainText(values[i]));
+      if (i) row_ += '|';
+      AppendPlain(values[i], row_);
     }
-    Write(out_, "\n");
+    row_ += '\n';
+    Write(out_, row_);
   }
   void End() override {}
 
  private:
   bool headers_;
   std::FILE* out_;
+  std::string row_;
 };
 
 class CsvPrinter : public Printer {
@@ -96,17 +109,20 @@ class CsvPrinter : public Printer {
     Write(out_, "\r\n");
   }
   void Row(const std::vector<Value>& values) override {
+    row_.clear();
     for (size_t i = 0; i < values.size(); ++i) {
-      if (i) Write(out_, ",");
-      Write(out_, CsvField(PlainText(values[i])));
+      if (i) row_ += ',';
+      row_ += CsvField(PlainText(values[i]));
     }
-    Write(out_, "\r\n");
+    row_ += "\r\n";
+    Write(out_, row_);
   }
   void End() override {}
 
  private:
   bool headers_;
   std::FILE* out_;
+  std::string row_;
 };
 
 class JsonPrinter : public Printer {
@@ -134,7 +150,7 @@ class JsonPrinter : public Printer {
         case Value::kNull: row += "null"; break;
         case Value::kInteger: row += std::to_string(v.integer); break;
         case Value::kReal: row += Encode(nlohmann::json(v.real)); break;
-        case Value::kText: row += Encode(v.text); break;
+        case Value::kText: row += Encode(std::string(v.text)); break;
         case Value::kBlob: row += Encode(HexBlob(v.text)); break;
       }
     }

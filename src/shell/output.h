@@ -17,12 +17,14 @@ enum class OutputMode { kTable, kList, kJson, kCsv, kLine };
 std::optional<OutputMode> ParseOutputMode(std::string_view name);
 std::string_view OutputModeName(OutputMode mode);
 
-// One result value, typed as SQLite returned it.
+// One result value, typed as SQLite returned it. text views the bytes of a text
+// or blob value where SQLite keeps them: valid only during the Row() call that
+// receives it, so printers copy what they keep.
 struct Value {
   enum Type { kNull, kInteger, kReal, kText, kBlob } type = kNull;
   int64_t integer = 0;
   double real = 0;
-  std::string text;  // text, or the blob's bytes
+  std::string_view text;
 };
 
 class Printer {

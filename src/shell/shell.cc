@@ -56,13 +56,13 @@ Value ColumnValue(sqlite3_stmt* stmt, int i) {
       break;
     case SQLITE_TEXT:
       v.type = Value::kText;
-      v.text.assign(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
-                    static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+      v.text = std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
+                                static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
       break;
     case SQLITE_BLOB:
       v.type = Value::kBlob;
-      v.text.assign(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
-                    static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+      v.text = std::string_view(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
+                                static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
       break;
     default: break;
   }
