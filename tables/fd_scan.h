@@ -14,6 +14,7 @@ namespace procaudit {
 
 struct FdScanOptions {
   uint32_t fd_parts = 0;       // FdPart bits
+  bool sockets = false;        // resolve socket endpoints in the net/ tables
   bool comm = false;           // read each process's comm
   bool net_namespace = false;  // read the namespace of processes holding sockets
   bool sockets_only = false;   // keep socket descriptors only
@@ -35,8 +36,8 @@ struct FdScan {
   std::unique_ptr<SocketIndex> sockets = std::make_unique<SocketIndex>();
 };
 
-// Reads the descriptors of pids. Processes that exit or deny access meanwhile
-// contribute no rows.
+// Reads the descriptors of pids, in pid order, on a few threads when there are
+// many. Processes that exit or deny access meanwhile contribute no rows.
 void ScanFds(const ProcRoot& root, const std::vector<int64_t>& pids, const FdScanOptions& options,
              FdScan& out);
 

@@ -51,7 +51,7 @@ struct OpenFiles {
     if (a.Uses(col::kInode)) o.fd_parts |= kFdPartInode;
     for (int c : {col::kFamily, col::kProtocol, col::kLocalAddress, col::kLocalPort,
                   col::kRemoteAddress, col::kRemotePort, col::kState, col::kUnixPath}) {
-      if (a.Uses(c)) o.fd_parts |= kFdPartSocket;
+      if (a.Uses(c)) o.sockets = true;
     }
     o.comm = a.Uses(col::kComm);
     o.net_namespace = a.Uses(col::kNetNamespace);

@@ -6,6 +6,7 @@
 
 #include "proc/process_reader.h"
 #include "sql/constraints.h"
+#include "util/parallel.h"
 
 namespace procaudit {
 
@@ -32,6 +33,19 @@ std::vector<int64_t> PidsToScan(const ProcRoot& root, const FilterArgs& args) {
     if (dir.valid() && IsThreadGroupLeader(dir, scratch)) pids.push_back(pid);
   }
   return pids;
+}
+
+std::vector<ProcessInfo> ReadProcesses(const ProcRoot& root, const std::vector<int64_t>& pids,
+                                       uint32_t parts) {
+  std::vector<ProcessInfo> infos(pids.size());
+  ForEachChunk(pids.size(), ScanThreads(pids.size()), [&](size_t, size_t begin, size_t end) {
+    std::string scratch;
+    for (size_t i = begin; i < end; ++i) {
+      const PidDir dir(root, pids[i]);
+      if (dir.valid()) infos[i] = ReadProcess(dir, parts, scratch);
+    }
+  });
+  return infos;
 }
 
 ProcRoot OpenProcRoot(const TableContext& ctx) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "proc/proc_dir.h"
+#include "proc/process_reader.h"
 #include "sql/row_table.h"
 
 namespace procaudit {
@@ -25,6 +26,12 @@ int PlanOnPid(sqlite3_index_info* info, int pid_column, int next_argv, const cha
 // The pids to read for a plan: the constrained ones that are processes (not
 // threads, not gone), or every process under the root.
 std::vector<int64_t> PidsToScan(const ProcRoot& root, const FilterArgs& args);
+
+// Reads the given parts of each pid, on a few threads when there are many. The
+// result is aligned with pids; a process that could not be opened (gone) has an
+// empty ProcessInfo (no stat, pid 0).
+std::vector<ProcessInfo> ReadProcesses(const ProcRoot& root, const std::vector<int64_t>& pids,
+                                       uint32_t parts);
 
 // Opens the proc root or throws a one-line error naming it.
 ProcRoot OpenProcRoot(const TableContext& ctx);

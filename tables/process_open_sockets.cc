@@ -25,7 +25,7 @@ struct ProcessOpenSockets {
   static void Filter(const TableContext& ctx, const FilterArgs& args, Scan& scan) {
     const ProcRoot root = OpenProcRoot(ctx);
     FdScanOptions options;
-    options.fd_parts = kFdPartSocket;
+    options.sockets = true;
     options.net_namespace = true;
     options.sockets_only = true;
     ScanFds(root, PidsToScan(root, args), options, scan);

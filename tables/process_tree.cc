@@ -103,7 +103,7 @@ struct ProcessTree {
       }
       return;
     }
-    ReadTree(root, parts, scan, scratch);
+    ReadTree(root, parts, scan);
   }
 
   // A few pids: read them, then walk each one's ancestors through their stat files.
@@ -113,7 +113,7 @@ struct ProcessTree {
     auto ppid_of = [&](int64_t pid) -> std::optional<int64_t> {
       if (auto it = ppid_cache.find(pid); it != ppid_cache.end()) return it->second;
       const PidDir dir(root, pid);
-      if (!dir.valid() || !dir.ReadFile("stat", scratch)) return std::nullopt;
+      if (!dir.valid() || !dir.ReadFile("stat", scratch, ReadMode::kOneShot)) return std::nullopt;
       const auto stat = ParseStat(scratch);
       if (!stat) return std::nullopt;
       ppid_cache.emplace(pid, stat->ppid);
@@ -134,16 +134,10 @@ struct ProcessTree {
   }
 
   // Every process (or the subtree of scan.root), depth first, siblings by pid.
-  static void ReadTree(const ProcRoot& root, uint32_t parts, Scan& scan, std::string& scratch) {
+  static void ReadTree(const ProcRoot& root, uint32_t parts, Scan& scan) {
     // With a root argument, read only stat everywhere, the rest for the subtree.
-    const uint32_t first_parts = scan.root ? kPartStat : parts;
-    std::vector<ProcessInfo> procs;
-    for (const int64_t pid : root.ListPids()) {
-      const PidDir dir(root, pid);
-      if (!dir.valid()) continue;
-      ProcessInfo info = ReadProcess(dir, first_parts, scratch);
-      if (info.stat) procs.push_back(std::move(info));  // no stat: exited meanwhile
-    }
+    std::vector<ProcessInfo> procs = ReadProcesses(root, root.ListPids(), scan.root ? kPartStat : parts);
+    std::erase_if(procs, [](const ProcessInfo& p) { return !p.stat; });  // exited meanwhile
     std::unordered_map<int64_t, size_t> index;
     for (size_t i = 0; i < procs.size(); ++i) index.emplace(procs[i].pid, i);
     std::unordered_map<int64_t, std::vector<size_t>> children;  // pids ascending
@@ -192,12 +186,14 @@ struct ProcessTree {
         up = procs[p->second].stat->ppid;
       }
       emit_subtree(it->second, std::move(ancestry));
-      for (TreeRow& row : scan.rows) {  // now the other parts, for the subtree only
-        const PidDir dir(root, row.info.pid);
-        if (!dir.valid()) continue;
-        ProcessInfo full = ReadProcess(dir, parts & ~kPartStat, scratch);
-        full.stat = std::move(row.info.stat);
-        row.info = std::move(full);
+      // Now the other parts, for the subtree only.
+      std::vector<int64_t> members;
+      for (const TreeRow& row : scan.rows) members.push_back(row.info.pid);
+      std::vector<ProcessInfo> full = ReadProcesses(root, members, parts & ~kPartStat);
+      for (size_t i = 0; i < scan.rows.size(); ++i) {
+        full[i].pid = members[i];
+        full[i].stat = std::move(scan.rows[i].info.stat);
+        scan.rows[i].info = std::move(full[i]);
       }
       return;
     }

@@ -50,12 +50,7 @@ struct Processes {
     const ProcRoot root = OpenProcRoot(ctx);
     scan.clock = HostClock::Read(root);
     scan.now = std::time(nullptr);
-    const uint32_t parts = PartsFor(args);
-    std::string scratch;
-    for (const int64_t pid : PidsToScan(root, args)) {
-      const PidDir dir(root, pid);
-      if (!dir.valid()) continue;
-      ProcessInfo info = ReadProcess(dir, parts, scratch);
+    for (ProcessInfo& info : ReadProcesses(root, PidsToScan(root, args), PartsFor(args))) {
       if (info.stat) scan.rows.push_back(std::move(info));  // no stat: exited meanwhile
     }
   }

@@ -59,7 +59,7 @@ void StatTarget(int fd_dir, const char* name, FdEntry& e) {
 
 }  // namespace
 
-bool ReadFds(const PidDir& dir, uint32_t parts, SocketIndex* sockets, std::vector<FdEntry>& out) {
+bool ReadFds(const PidDir& dir, uint32_t parts, std::vector<FdEntry>& out) {
   UniqueFd fd_dir(::openat(dir.fd(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd_dir.valid()) return false;
   UniqueFd info_dir;
@@ -91,10 +91,6 @@ bool ReadFds(const PidDir& dir, uint32_t parts, SocketIndex* sockets, std::vecto
                            ((parts & kFdPartInode) && !e.inode);
     if (need_stat) StatTarget(fd_dir.get(), name, e);
 
-    if ((parts & kFdPartSocket) && sockets != nullptr && e.type == FdType::kSocket) {
-      uint64_t inode = 0;
-      if (ParseBracketInode(e.target, "socket:", inode)) e.socket = sockets->Find(dir, inode);
-    }
     out.push_back(std::move(e));
   }
   return true;

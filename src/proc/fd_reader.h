@@ -12,7 +12,6 @@
 #include "proc/fdinfo_parser.h"
 #include "proc/net_parser.h"
 #include "proc/proc_dir.h"
-#include "proc/socket_index.h"
 
 namespace procaudit {
 
@@ -22,9 +21,8 @@ std::string_view FdTypeName(FdType type);
 // Bits of the parts mask: the link target is always read.
 enum FdPart : uint32_t {
   kFdPartInfo = 1u << 0,    // fdinfo/<fd>: pos, flags, mnt_id, ino
-  kFdPartType = 1u << 1,    // stat of the target, for file/dir/char/block/fifo
-  kFdPartSocket = 1u << 2,  // socket endpoints from the namespace's net/ tables
-  kFdPartInode = 1u << 3,   // an inode number, by the cheapest source available
+  kFdPartType = 1u << 1,   // stat of the target, for file/dir/char/block/fifo
+  kFdPartInode = 1u << 2,  // an inode number, by the cheapest source available
 };
 
 struct FdEntry {
@@ -34,7 +32,8 @@ struct FdEntry {
   FdType type = FdType::kUnknown;
   std::optional<FdInfoFields> info;
   std::optional<uint64_t> inode;
-  const SocketEntry* socket = nullptr;  // owned by the SocketIndex of the query
+  // Set by the caller from a SocketIndex (tables/fd_scan.cc), which owns it.
+  const SocketEntry* socket = nullptr;
 };
 
 // The type as far as the link text alone tells: sockets, pipes, anon inodes and
@@ -45,6 +44,6 @@ FdType FdTypeFromMode(mode_t mode);
 // Appends one FdEntry per open descriptor of the process, ascending by fd.
 // Returns false
 // if the fd directory cannot be read (exited, or not permitted).
-bool ReadFds(const PidDir& dir, uint32_t parts, SocketIndex* sockets, std::vector<FdEntry>& out);
+bool ReadFds(const PidDir& dir, uint32_t parts, std::vector<FdEntry>& out);
 
 }  // namespace procaudit

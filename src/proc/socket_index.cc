@@ -8,27 +8,23 @@
 namespace procaudit {
 
 uint64_t SocketIndex::NetNamespace(const PidDir& dir) {
-  if (dir.pid() == last_pid_) return last_namespace_;
+  std::string link;
   uint64_t ino = 0;
-  if (!dir.ReadLink("ns/net", scratch_) || !ParseBracketInode(scratch_, "net:", ino)) ino = 0;
-  last_pid_ = dir.pid();
-  last_namespace_ = ino;
-  return ino;
+  if (dir.ReadLink("ns/net", link) && ParseBracketInode(link, "net:", ino)) return ino;
+  return 0;
 }
 
-const SocketEntry* SocketIndex::Find(const PidDir& dir, uint64_t inode) {
-  Table* table = nullptr;
-  if (const uint64_t ns = NetNamespace(dir); ns != 0) {
-    auto& slot = by_namespace_[ns];
-    if (!slot) slot = Load(dir);
-    table = slot.get();
-  } else {
-    if (uncached_pid_ != dir.pid()) {
-      uncached_ = Load(dir);
-      uncached_pid_ = dir.pid();
-    }
-    table = uncached_.get();
-  }
+const SocketIndex::Table* SocketIndex::TableFor(const PidDir& dir, uint64_t net_namespace) {
+  // Loading under the lock is deliberate: a second thread that meets the same
+  // namespace waits for the table instead of reading it again.
+  std::lock_guard lock(mu_);
+  auto& slot = net_namespace != 0 ? by_namespace_[net_namespace] : by_pid_[dir.pid()];
+  if (!slot) slot = Load(dir);
+  return slot.get();
+}
+
+const SocketEntry* SocketIndex::Find(const PidDir& dir, uint64_t net_namespace, uint64_t inode) {
+  const Table* table = TableFor(dir, net_namespace);
   auto it = table->find(inode);
   return it == table->end() ? nullptr : &it->second;
 }

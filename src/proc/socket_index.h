@@ -2,12 +2,15 @@
 //
 // A socket fd only names an inode ("socket:[12345]"); its endpoints live in the
 // net/ tables of the namespace the process is in. Those are read through the
-// process's own /proc/<pid>/net/ once per namespace and cached for the query.
+// process's own /proc/<pid>/net/ once per namespace and kept for the query.
+//
+// Thread-safe: the scan threads of one query share one index. Entries never move
+// once loaded, so the pointers Find returns stay valid as long as the index.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <string>
+#include <mutex>
 #include <unordered_map>
 
 #include "proc/net_parser.h"
@@ -17,25 +20,22 @@ namespace procaudit {
 
 class SocketIndex {
  public:
-  // The entry for inode in the namespace of the process in dir, or nullptr (a
-  // socket family without a /proc table, or a socket closed meanwhile).
-  const SocketEntry* Find(const PidDir& dir, uint64_t inode);
-
   // The network namespace inode of the process, 0 when it cannot be read.
-  // Remembered for the last process asked about: a scan asks once per socket.
-  uint64_t NetNamespace(const PidDir& dir);
+  static uint64_t NetNamespace(const PidDir& dir);
+
+  // The entry for inode in the namespace net_namespace of the process in dir, or
+  // nullptr (a family without a /proc table, or a socket closed meanwhile). With
+  // net_namespace 0 (unknown), that process's own tables are read, uncached.
+  const SocketEntry* Find(const PidDir& dir, uint64_t net_namespace, uint64_t inode);
 
  private:
   using Table = std::unordered_map<uint64_t, SocketEntry>;
   static std::unique_ptr<Table> Load(const PidDir& dir);
+  const Table* TableFor(const PidDir& dir, uint64_t net_namespace);
 
-  std::unordered_map<uint64_t, std::unique_ptr<Table>> by_namespace_;
-  // For processes whose ns link we may not read: loaded per process, not cached.
-  std::unique_ptr<Table> uncached_;
-  int64_t uncached_pid_ = -1;
-  std::string scratch_;
-  int64_t last_pid_ = -1;
-  uint64_t last_namespace_ = 0;
+  std::mutex mu_;
+  std::unordered_map<uint64_t, std::unique_ptr<Table>> by_namespace_;  // guarded by mu_
+  std::unordered_map<int64_t, std::unique_ptr<Table>> by_pid_;         // guarded by mu_
 };
 
 }  // namespace procaudit
