@@ -37,8 +37,7 @@ struct OpenFiles {
   using Scan = FdScan;
 
   static int BestIndex(sqlite3_index_info* info, const char** plan_name) {
-    info->idxNum = PlanOnPid(info, col::kPid, 1, plan_name);
-    return SQLITE_OK;
+    return BestIndexOnPid(info, col::kPid, plan_name);
   }
 
   static FdScanOptions OptionsFor(const FilterArgs& a) {

@@ -24,6 +24,21 @@ int PlanOnPid(sqlite3_index_info* info, int pid_column, int next_argv, const cha
   return pid.is_in ? kPidIn : kPidEq;
 }
 
+int BestIndexOnPid(sqlite3_index_info* info, int pid_column, const char** plan_name) {
+  info->idxNum = PlanOnPid(info, pid_column, 1, plan_name);
+  return SQLITE_OK;
+}
+
+uint32_t PartsForColumns(const FilterArgs& args, std::initializer_list<ColumnsNeed> needs) {
+  uint32_t parts = 0;
+  for (const ColumnsNeed& need : needs) {
+    for (const int c : need.columns) {
+      if (args.Uses(c)) parts |= need.part;
+    }
+  }
+  return parts;
+}
+
 std::vector<int64_t> PidsToScan(const ProcRoot& root, const FilterArgs& args) {
   if ((args.idx_num & (kPidEq | kPidIn)) == 0) return root.ListPids();
   std::vector<int64_t> pids;

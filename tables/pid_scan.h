@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "proc/proc_dir.h"
@@ -22,6 +23,16 @@ enum PidPlan : int {
 // not omitted: SQLite still checks it, so type conversions stay SQLite's.
 // next_argv is the argvIndex to give the constraint; returns the idxNum bits.
 int PlanOnPid(sqlite3_index_info* info, int pid_column, int next_argv, const char** plan_name);
+
+// xBestIndex of a table whose only pushed-down column is pid.
+int BestIndexOnPid(sqlite3_index_info* info, int pid_column, const char** plan_name);
+
+// Which ProcessPart bits the used columns need: {{columns...}, part} pairs.
+struct ColumnsNeed {
+  std::initializer_list<int> columns;
+  uint32_t part;
+};
+uint32_t PartsForColumns(const FilterArgs& args, std::initializer_list<ColumnsNeed> needs);
 
 // The pids to read for a plan: the constrained ones that are processes (not
 // threads, not gone), or every process under the root.

@@ -18,8 +18,7 @@ struct ProcessOpenSockets {
   using Scan = FdScan;
 
   static int BestIndex(sqlite3_index_info* info, const char** plan_name) {
-    info->idxNum = PlanOnPid(info, col::kPid, 1, plan_name);
-    return SQLITE_OK;
+    return BestIndexOnPid(info, col::kPid, plan_name);
   }
 
   static void Filter(const TableContext& ctx, const FilterArgs& args, Scan& scan) {

@@ -61,23 +61,17 @@ struct ProcessTree {
   // Which files under /proc/<pid> the used columns need. stat is always read:
   // ppid gives the tree order.
   static uint32_t PartsFor(const FilterArgs& a) {
-    uint32_t parts = kPartStat;
-    auto want = [&](std::initializer_list<int> cols, uint32_t part) {
-      for (int c : cols) {
-        if (a.Uses(c)) parts |= part;
-      }
-    };
-    want({col::kUid, col::kEuid, col::kSuid, col::kGid, col::kEgid, col::kSgid, col::kNsPid},
-         kPartStatus);
-    want({col::kCmdline, col::kArgv}, kPartCmdline);
-    want({col::kPath, col::kPathDeleted}, kPartExe);
-    want({col::kCwd}, kPartCwd);
-    want({col::kRootDir}, kPartRoot);
-    want({col::kCgroup, col::kContainerId}, kPartCgroup);
-    want({col::kSyscallNr, col::kSyscall}, kPartSyscall);
-    want({col::kWchan}, kPartWchan);
-    want({col::kPidNs}, kPartPidNs);
-    return parts;
+    return kPartStat | PartsForColumns(a, {{{col::kUid, col::kEuid, col::kSuid, col::kGid,
+                                             col::kEgid, col::kSgid, col::kNsPid},
+                                            kPartStatus},
+                                           {{col::kCmdline, col::kArgv}, kPartCmdline},
+                                           {{col::kPath, col::kPathDeleted}, kPartExe},
+                                           {{col::kCwd}, kPartCwd},
+                                           {{col::kRootDir}, kPartRoot},
+                                           {{col::kCgroup, col::kContainerId}, kPartCgroup},
+                                           {{col::kSyscallNr, col::kSyscall}, kPartSyscall},
+                                           {{col::kWchan}, kPartWchan},
+                                           {{col::kPidNs}, kPartPidNs}});
   }
 
   static void Filter(const TableContext& ctx, const FilterArgs& args, Scan& scan) {
@@ -136,7 +130,8 @@ struct ProcessTree {
   // Every process (or the subtree of scan.root), depth first, siblings by pid.
   static void ReadTree(const ProcRoot& root, uint32_t parts, Scan& scan) {
     // With a root argument, read only stat everywhere, the rest for the subtree.
-    std::vector<ProcessInfo> procs = ReadProcesses(root, root.ListPids(), scan.root ? kPartStat : parts);
+    std::vector<ProcessInfo> procs =
+        ReadProcesses(root, root.ListPids(), scan.root ? kPartStat : parts);
     std::erase_if(procs, [](const ProcessInfo& p) { return !p.stat; });  // exited meanwhile
     std::unordered_map<int64_t, size_t> index;
     for (size_t i = 0; i < procs.size(); ++i) index.emplace(procs[i].pid, i);

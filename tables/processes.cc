@@ -23,27 +23,20 @@ struct Processes {
   };
 
   static int BestIndex(sqlite3_index_info* info, const char** plan_name) {
-    info->idxNum = PlanOnPid(info, col::kPid, 1, plan_name);
-    return SQLITE_OK;
+    return BestIndexOnPid(info, col::kPid, plan_name);
   }
 
   static uint32_t PartsFor(const FilterArgs& a) {
-    uint32_t parts = kPartStat;
-    auto want = [&](std::initializer_list<int> cols, uint32_t part) {
-      for (int c : cols) {
-        if (a.Uses(c)) parts |= part;
-      }
-    };
-    want({col::kUid, col::kGid, col::kEuid, col::kEgid, col::kSuid, col::kSgid, col::kWiredSize,
-          col::kResidentSize, col::kTotalSize},
-         kPartStatus);
-    want({col::kCmdline}, kPartCmdline);
-    want({col::kPath, col::kOnDisk}, kPartExe);
-    want({col::kCwd}, kPartCwd);
-    want({col::kRoot}, kPartRoot);
-    want({col::kCgroupPath}, kPartCgroup);
-    want({col::kDiskBytesRead, col::kDiskBytesWritten}, kPartIo);
-    return parts;
+    return kPartStat |
+           PartsForColumns(a, {{{col::kUid, col::kGid, col::kEuid, col::kEgid, col::kSuid,
+                                 col::kSgid, col::kWiredSize, col::kResidentSize, col::kTotalSize},
+                                kPartStatus},
+                               {{col::kCmdline}, kPartCmdline},
+                               {{col::kPath, col::kOnDisk}, kPartExe},
+                               {{col::kCwd}, kPartCwd},
+                               {{col::kRoot}, kPartRoot},
+                               {{col::kCgroupPath}, kPartCgroup},
+                               {{col::kDiskBytesRead, col::kDiskBytesWritten}, kPartIo}});
   }
 
   static void Filter(const TableContext& ctx, const FilterArgs& args, Scan& scan) {
