@@ -110,6 +110,15 @@ def header(specs):
         f"TableInfo{{{cxx_string(s['name'])}, {cxx_string(one_line(s['description']))}}}" for s in specs)
     out.append(f"inline constexpr std::array<TableInfo, {len(specs)}> kTables = {{\n    {rows}}};")
     out.append("")
+    # Every example of every spec, so a test can run each one: documentation that runs.
+    examples = [(s["name"], e) for s in specs for e in s["examples"]]
+    out.append("struct Example {")
+    out.append("  std::string_view table;")
+    out.append("  std::string_view sql;")
+    out.append("};")
+    rows = ",\n    ".join(f"Example{{{cxx_string(t)}, {cxx_string(e)}}}" for t, e in examples)
+    out.append(f"inline constexpr std::array<Example, {len(examples)}> kExamples = {{\n    {rows}}};")
+    out.append("")
     out.append("}  // namespace procaudit::spec")
     return "\n".join(out) + "\n"
 

@@ -6,7 +6,6 @@
 // Without either, the whole tree. The root argument is enforced exactly (omit);
 // a plan where it is present but unusable returns SQLITE_CONSTRAINT.
 #include <algorithm>
-#include <ctime>
 #include <unordered_map>
 #include <unordered_set>
 

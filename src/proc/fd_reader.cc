@@ -3,9 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <charconv>
-#include <cstring>
 
 #include "proc/process_reader.h"
 #include "proc/text_fields.h"

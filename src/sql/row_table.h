@@ -83,7 +83,7 @@ class RowTable {
     return SQLITE_OK;
   }
 
-  static int BestIndex(sqlite3_vtab* vtab, sqlite3_index_info* info) {
+  static int BestIndex(sqlite3_vtab*, sqlite3_index_info* info) {
     const char* plan_name = "scan";
     const int rc = Impl::BestIndex(info, &plan_name);
     if (rc != SQLITE_OK) return rc;
@@ -91,7 +91,6 @@ class RowTable {
         sqlite3_mprintf("%s cols=%llx", plan_name, static_cast<unsigned long long>(info->colUsed));
     if (info->idxStr == nullptr) return SQLITE_NOMEM;
     info->needToFreeIdxStr = 1;
-    (void)vtab;
     return SQLITE_OK;
   }
 
