@@ -8,16 +8,18 @@
 #
 # BINDIR holds the built programs (default: $PROCAUDIT_WORKLOAD_BIN, else this script's own
 # directory, as in build/workload/). The cases run under $PROCAUDIT_WORKLOAD_DIR (default
-# /tmp/procaudit-workload), which is emptied and recreated, so paths in recorded logs are stable.
+# /tmp/procaudit-workload), which is emptied and recreated, and the programs run from a copy in
+# its bin/, so paths in recorded logs are stable whatever the build directory.
 #
 # Manifest: one record per line, space-separated key=value, values never contain spaces.
-#   workload=procaudit version=1 runner_pid=N dir=DIR bindir=DIR
+#   workload=procaudit version=1 runner_pid=N dir=DIR bindir=DIR/bin built=BINDIR
 #   case=NAME pid=N status=S [key=value ...]
 # pid is the process the case started (its exec is the case's first record); status is its exit
 # status as the shell saw it; the other keys come from the program (child pids and the like),
 # see each program's comment. A case that cannot run here has skipped=REASON and no status.
 # Cases, in order:
-#   relative_exec  `cd /usr/bin && exec ./true`: PATH item name="./true", cwd=/usr/bin
+#   relative_exec  /bin/sh -c 'cd /usr/bin && exec ./true': pid execs /bin/sh (dash), then
+#                  ./true: PATH item name="./true", cwd=/usr/bin
 #   argv_torture   argv_echo with hard arguments (see below), cwd "DIR/procaudit dir é";
 #                  argv_sha256 is the sha256 of the arguments, each followed by a NUL (argv[0]
 #                  included), i.e. the kernel's argument block; cwd_hex is the cwd in hex
@@ -55,9 +57,19 @@ mkdir -p "$dir" && touch "$dir/$marker" || exit 2
 dir=$(readlink -f "$dir")
 out=$dir/.out
 failed=0
+# The programs run from a copy in DIR/bin: recorded paths do not depend on the build directory.
+programs=()
+for program in argv_echo deleted_exe execveat_exec fork_noexec memfd_exec newpidns raw_fork \
+               static32 threads_exit; do
+  [ -e "$bindir/$program" ] && programs+=("$bindir/$program")
+done
+mkdir "$dir/bin" && cp "${programs[@]}" "$dir/bin/" || exit 2
+built=$bindir
+bindir=$dir/bin
 
 exec 3>"$manifest" || exit 2
-echo "workload=procaudit version=1 runner_pid=$$ dir=$dir bindir=$bindir" >&3
+cd "$dir" || exit 2  # every case's cwd is DIR (unless it changes it), whoever called us
+echo "workload=procaudit version=1 runner_pid=$$ dir=$dir bindir=$bindir built=$built" >&3
 
 # run_case NAME EXPECTED_STATUS COMMAND...: runs COMMAND in the background (so $! is the pid
 # that execs it), waits, and writes the manifest line with the program's key=value output and
@@ -88,8 +100,9 @@ run_case() {
   fi
 }
 
-relative_exec() { cd /usr/bin && exec ./true; }
-run_case relative_exec 0 relative_exec
+# dash, not bash: bash's `exec ./true` (and a forked `./true` in a subshell) passes the
+# resolved "/usr/bin/true" to execve, dash passes "./true" as written.
+run_case relative_exec 0 /bin/sh -c 'cd /usr/bin && exec ./true'
 
 # The argv torture: spaces, both quotes, a newline, a tab, a backslash, non-ASCII, an empty
 # argument, one long plain argument (15599 bytes: longer than the kernel's 7500-byte chunk, so
