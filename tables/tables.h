@@ -13,5 +13,6 @@ int RegisterOpenFiles(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterProcesses(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterProcessOpenFiles(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterProcessOpenSockets(sqlite3* db, std::shared_ptr<const TableContext> ctx);
+int RegisterProcessEvents(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 
 }  // namespace procaudit

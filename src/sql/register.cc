@@ -16,7 +16,7 @@ using RegisterFn = int (*)(sqlite3*, std::shared_ptr<const procaudit::TableConte
 constexpr RegisterFn kTables[] = {
     procaudit::RegisterProcessTree,        procaudit::RegisterOpenFiles,
     procaudit::RegisterProcesses,          procaudit::RegisterProcessOpenFiles,
-    procaudit::RegisterProcessOpenSockets,
+    procaudit::RegisterProcessOpenSockets, procaudit::RegisterProcessEvents,
 };
 
 }  // namespace

@@ -1,0 +1,175 @@
+#include "audit/assembler.h"
+
+#include <auparse.h>
+#include <libaudit.h>
+
+#include <algorithm>
+
+#include "audit/event_builder.h"
+#include "audit/record_parser.h"
+
+namespace procaudit::audit {
+namespace {
+
+// The kernel's longest record is 8970 bytes (MAX_AUDIT_MESSAGE_LENGTH); auditd's enriched
+// form adds to that. A "line" far longer is garbage, not a record.
+constexpr size_t kMaxLine = 64 * 1024;
+constexpr size_t kFeedBatch = 256 * 1024;
+
+// A printable excerpt of a bad line for the warning.
+std::string Excerpt(std::string_view line) {
+  std::string out;
+  for (char c : line.substr(0, 60)) {
+    out.push_back(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f ? c : '?');
+  }
+  if (line.size() > 60) out += "...";
+  return out;
+}
+
+}  // namespace
+
+Assembler::Assembler(ProcessTracker& tracker, PipelineStats& stats, std::vector<std::string> names)
+    : tracker_(tracker), stats_(stats), names_(std::move(names)) {
+  au_ = auparse_init(AUSOURCE_FEED, nullptr);
+  if (!au_) throw std::runtime_error("libauparse could not start a feed");
+  auparse_add_callback(
+      au_,
+      [](auparse_state_t* au, auparse_cb_event_t type, void* self) {
+        OnEvent(au, static_cast<int>(type), self);
+      },
+      this, nullptr);
+}
+
+Assembler::~Assembler() {
+  if (au_) auparse_destroy(au_);
+}
+
+std::string Assembler::Where() const {
+  const std::string& name = source_ < names_.size() ? names_[source_] : names_.back();
+  return name + " line " + std::to_string(line_no_);
+}
+
+void Assembler::Consume(const Chunk& chunk) {
+  if (chunk.source != source_) {
+    source_ = chunk.source;
+    line_no_ = 0;
+    partial_.clear();
+    skipping_ = false;
+  }
+  std::string_view rest(chunk.bytes);
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    const std::string_view piece = rest.substr(0, nl);
+    if (nl == std::string_view::npos) {
+      // Keep the unfinished line for the next chunk, unless it is already too long.
+      if (!skipping_ && partial_.size() + piece.size() > kMaxLine) {
+        ++line_no_;
+        stats_.BadRecord(Where(), "line longer than " + std::to_string(kMaxLine) + " bytes");
+        skipping_ = true;
+        partial_.clear();
+      }
+      if (!skipping_) partial_.append(piece);
+      break;
+    }
+    rest.remove_prefix(nl + 1);
+    if (skipping_) {
+      skipping_ = false;
+      continue;
+    }
+    ++line_no_;
+    if (partial_.empty()) {
+      Line(piece);
+    } else {
+      partial_.append(piece);
+      Line(partial_);
+      partial_.clear();
+    }
+    if (pending_.size() >= kFeedBatch) FeedPending();
+  }
+  if (chunk.end_of_source) {
+    if (!partial_.empty()) {
+      ++line_no_;
+      Line(partial_);  // a last line without newline: a truncated file, still maybe whole
+      partial_.clear();
+    }
+    skipping_ = false;
+  }
+  FeedPending();
+  if (chunk.end_of_input) Finish();
+}
+
+void Assembler::Line(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return;  // blank
+  std::optional<RecordHeader> h = ParseRecordHeader(line);
+  if (!h) {
+    stats_.BadRecord(Where(), "not an audit record: " + Excerpt(line));
+    return;
+  }
+  if (line.find('\0') != std::string_view::npos) {
+    stats_.BadRecord(Where(), "NUL byte in record: " + Excerpt(line));
+    return;
+  }
+  // Types libaudit cannot name are still fed (they belong to an event), but counted.
+  const std::string type(h->type);
+  if (!known_types_.contains(type) && !unknown_types_.contains(type)) {
+    (audit_name_to_msg_type(type.c_str()) >= 0 ? known_types_ : unknown_types_).insert(type);
+  }
+  if (unknown_types_.contains(type)) stats_.unknown_types.fetch_add(1, std::memory_order_relaxed);
+  stats_.records.fetch_add(1, std::memory_order_relaxed);
+  pending_.append(line);
+  pending_.push_back('\n');
+}
+
+void Assembler::FeedPending() {
+  if (pending_.empty()) return;
+  auparse_feed(au_, pending_.data(), pending_.size());
+  pending_.clear();
+}
+
+void Assembler::Age(std::chrono::steady_clock::time_point now) {
+  FeedPending();
+  auparse_feed_age_events(au_);
+  tracker_.Age(now);
+}
+
+void Assembler::Finish() {
+  FeedPending();
+  auparse_flush_feed(au_);
+  tracker_.Flush();
+}
+
+void Assembler::OnEvent(auparse_state_t* au, int type, void* self) {
+  if (type != AUPARSE_CB_EVENT_READY) return;
+  auto* a = static_cast<Assembler*>(self);
+  if (au != a->au_) return;
+  a->HandleEvent();
+}
+
+void Assembler::HandleEvent() {
+  stats_.events.fetch_add(1, std::memory_order_relaxed);
+  records_.clear();
+  if (auparse_first_record(au_) > 0) {
+    do {
+      if (const char* text = auparse_get_record_text(au_)) records_.emplace_back(text);
+    } while (auparse_next_record(au_) > 0);
+  }
+  SyscallEvent ev;
+  switch (BuildSyscallEvent(records_, &ev, &build_error_)) {
+    case BuildResult::kProcessEvent:
+      if (!build_error_.empty()) stats_.BadRecord("event " + std::to_string(ev.serial), build_error_);
+      tracker_.Submit(std::move(ev));
+      break;
+    case BuildResult::kMalformed:
+      stats_.BadRecord("event " + std::to_string(auparse_get_serial(au_)), build_error_);
+      break;
+    case BuildResult::kOtherEvent:
+      if (const au_event_t* e = auparse_get_timestamp(au_)) {
+        tracker_.CountOther(static_cast<uint32_t>(e->serial),
+                            static_cast<int64_t>(e->sec) * 1000 + e->milli);
+      }
+      break;
+  }
+}
+
+}  // namespace procaudit::audit

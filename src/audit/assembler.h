@@ -1,0 +1,63 @@
+// The assembler: bytes in, process events out. Runs on the assembler thread.
+//
+// It splits chunks into lines, screens out lines that are not audit records (counted, the
+// first one described), feeds the rest to libauparse (AUSOURCE_FEED), which groups records
+// into events by serial even when they interleave, and completes events without EOE (auditd's
+// log files have none) by type and by a timeout. Each completed event is decoded by
+// BuildSyscallEvent and handed to the process tracker.
+//
+// Thread rules: single-threaded; everything here belongs to the thread that calls it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "audit/chunk_queue.h"
+#include "audit/pipeline_stats.h"
+#include "audit/process_tracker.h"
+
+struct opaque;
+typedef struct opaque auparse_state_t;
+
+namespace procaudit::audit {
+
+class Assembler {
+ public:
+  // names: the inputs' names by Chunk::source, for messages.
+  Assembler(ProcessTracker& tracker, PipelineStats& stats, std::vector<std::string> names);
+  ~Assembler();
+  Assembler(const Assembler&) = delete;
+  Assembler& operator=(const Assembler&) = delete;
+
+  void Consume(const Chunk& chunk);
+  // Completes events whose records stopped coming (live sources, on a timer).
+  void Age(std::chrono::steady_clock::time_point now);
+  // Completes everything: the input ended.
+  void Finish();
+
+ private:
+  static void OnEvent(auparse_state_t* au, int type, void* self);
+  void HandleEvent();
+  void Line(std::string_view line);
+  void FeedPending();
+  std::string Where() const;
+
+  ProcessTracker& tracker_;
+  PipelineStats& stats_;
+  std::vector<std::string> names_;
+  auparse_state_t* au_ = nullptr;
+  uint32_t source_ = 0;
+  uint64_t line_no_ = 0;
+  std::string partial_;     // a line split across chunks
+  bool skipping_ = false;   // inside an over-long line, until its newline
+  std::string pending_;     // screened lines waiting to be fed, in one auparse_feed call
+  std::vector<std::string_view> records_;
+  std::string build_error_;
+  std::unordered_set<std::string> known_types_;
+  std::unordered_set<std::string> unknown_types_;
+};
+
+}  // namespace procaudit::audit

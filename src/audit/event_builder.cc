@@ -1,0 +1,323 @@
+#include "audit/event_builder.h"
+
+#include <libaudit.h>
+
+#include <vector>
+
+#include "audit/record_parser.h"
+#include "proc/text_fields.h"
+
+namespace procaudit::audit {
+namespace {
+
+constexpr uint32_t kElfX86_64 = 0xc000003e;
+constexpr uint32_t kElfI386 = 0x40000003;
+
+// x86_64 and i386 numbers are stable ABI and by far the most common, so they skip the
+// table lookup; other architectures go through libaudit's names.
+std::optional<ProcessSyscall> ClassifyByName(std::string_view name) {
+  if (name == "execve") return ProcessSyscall::kExecve;
+  if (name == "execveat") return ProcessSyscall::kExecveat;
+  if (name == "fork") return ProcessSyscall::kFork;
+  if (name == "vfork") return ProcessSyscall::kVfork;
+  if (name == "clone") return ProcessSyscall::kClone;
+  if (name == "clone3") return ProcessSyscall::kClone3;
+  if (name == "exit") return ProcessSyscall::kExit;
+  if (name == "exit_group") return ProcessSyscall::kExitGroup;
+  return std::nullopt;
+}
+
+std::optional<ProcessSyscall> Classify(uint32_t elf, int64_t nr) {
+  if (elf == kElfX86_64) {
+    switch (nr) {
+      case 59: return ProcessSyscall::kExecve;
+      case 322: return ProcessSyscall::kExecveat;
+      case 57: return ProcessSyscall::kFork;
+      case 58: return ProcessSyscall::kVfork;
+      case 56: return ProcessSyscall::kClone;
+      case 435: return ProcessSyscall::kClone3;
+      case 60: return ProcessSyscall::kExit;
+      case 231: return ProcessSyscall::kExitGroup;
+      default: return std::nullopt;
+    }
+  }
+  if (elf == kElfI386) {
+    switch (nr) {
+      case 11: return ProcessSyscall::kExecve;
+      case 358: return ProcessSyscall::kExecveat;
+      case 2: return ProcessSyscall::kFork;
+      case 190: return ProcessSyscall::kVfork;
+      case 120: return ProcessSyscall::kClone;
+      case 435: return ProcessSyscall::kClone3;
+      case 1: return ProcessSyscall::kExit;
+      case 252: return ProcessSyscall::kExitGroup;
+      default: return std::nullopt;
+    }
+  }
+  const int machine = audit_elf_to_machine(elf);
+  if (machine < 0) return std::nullopt;
+  const char* name = audit_syscall_to_name(static_cast<int>(nr), machine);
+  return name ? ClassifyByName(name) : std::nullopt;
+}
+
+std::string ArchName(uint32_t elf) {
+  if (elf == kElfX86_64) return "x86_64";
+  if (elf == kElfI386) return "i386";
+  const int machine = audit_elf_to_machine(elf);
+  const char* name = machine < 0 ? nullptr : audit_machine_to_name(machine);
+  return name ? name : "unknown";
+}
+
+std::optional<std::string> Decode(std::string_view raw) { return DecodeUntrusted(raw); }
+
+// Several keys on one rule are logged hex-encoded and separated by 0x01.
+std::optional<std::string> DecodeKey(std::string_view raw) {
+  std::optional<std::string> key = DecodeUntrusted(raw);
+  if (key) {
+    for (char& c : *key) {
+      if (c == '\x01') c = ',';
+    }
+  }
+  return key;
+}
+
+// Fills the SYSCALL fields. Returns false when a field every kernel writes is missing.
+bool ParseSyscallRecord(std::string_view body, SyscallEvent& ev, uint32_t& elf, int64_t& nr) {
+  constexpr unsigned kArch = 1, kNr = 2, kPid = 4, kPpid = 8;
+  unsigned seen = 0;
+  FieldIterator it(body);
+  std::string_view name, v;
+  while (it.Next(name, v)) {
+    switch (name.size() > 0 ? name[0] : 0) {
+      case 'a':
+        if (name == "arch") seen |= ParseInt(v, elf, 16) ? kArch : 0u;
+        else if (name == "a0") ParseInt(v, ev.a0, 16);
+        else if (name == "auid") ParseInt(v, ev.cred.auid);
+        break;
+      case 's':
+        if (name == "syscall") seen |= ParseInt(v, nr) ? kNr : 0u;
+        else if (name == "success") ev.success = v == "yes";
+        else if (name == "suid") ParseInt(v, ev.cred.suid);
+        else if (name == "sgid") ParseInt(v, ev.cred.sgid);
+        else if (name == "ses") ParseInt(v, ev.ses);
+        break;
+      case 'e':
+        if (name == "exit") ParseInt(v, ev.exit);
+        else if (name == "euid") ParseInt(v, ev.cred.euid);
+        else if (name == "egid") ParseInt(v, ev.cred.egid);
+        else if (name == "exe") ev.exe = Decode(v);
+        break;
+      case 'p':
+        if (name == "pid") seen |= ParseInt(v, ev.pid) ? kPid : 0u;
+        else if (name == "ppid") seen |= ParseInt(v, ev.ppid) ? kPpid : 0u;
+        break;
+      case 'u':
+        if (name == "uid") ParseInt(v, ev.cred.uid);
+        break;
+      case 'g':
+        if (name == "gid") ParseInt(v, ev.cred.gid);
+        break;
+      case 'f':
+        if (name == "fsuid") ParseInt(v, ev.cred.fsuid);
+        else if (name == "fsgid") ParseInt(v, ev.cred.fsgid);
+        break;
+      case 't':
+        if (name == "tty" && !IsAbsentValue(v)) ev.tty = std::string(v);
+        break;
+      case 'c':
+        if (name == "comm") ev.comm = Decode(v);
+        break;
+      case 'k':
+        if (name == "key") ev.key = DecodeKey(v);
+        break;
+      default:
+        break;
+    }
+  }
+  return seen == (kArch | kNr | kPid | kPpid);
+}
+
+// The arguments of one exec, gathered over several EXECVE records. The kernel writes
+// argc, then aN="..." (or hex) for short arguments and aN_len=L aN[0]=.. aN[1]=.. for long ones.
+class ArgvCollector {
+ public:
+  void Add(std::string_view body) {
+    FieldIterator it(body);
+    std::string_view name, v;
+    while (it.Next(name, v)) {
+      if (name == "argc") {
+        size_t argc = 0;
+        if (ParseInt(v, argc) && argc <= kMaxArgs) {
+          argv_.resize(argc);
+          state_.assign(argc, Arg{});
+          have_argc_ = true;
+        } else {
+          broken_ = "argc=" + std::string(v) + " is not a count";
+        }
+        continue;
+      }
+      if (name.size() < 2 || name[0] != 'a' || !have_argc_) continue;
+      AddArg(name.substr(1), v);
+    }
+  }
+
+  // The arguments, or nullopt with *error set when one is missing or cut short.
+  std::optional<std::vector<std::string>> Take(std::string* error) {
+    if (!have_argc_) return std::nullopt;
+    for (size_t i = 0; i < argv_.size() && broken_.empty(); ++i) {
+      const Arg& a = state_[i];
+      if (!a.seen) broken_ = "argument a" + std::to_string(i) + " is missing";
+      else if (a.expected_len >= 0 && argv_[i].size() != static_cast<size_t>(a.expected_len))
+        broken_ = "argument a" + std::to_string(i) + " is cut short";
+    }
+    if (!broken_.empty()) {
+      *error = "EXECVE: " + broken_;
+      return std::nullopt;
+    }
+    return std::move(argv_);
+  }
+
+ private:
+  static constexpr size_t kMaxArgs = 1 << 20;  // more than any kernel accepts
+  struct Arg {
+    bool seen = false;
+    int64_t expected_len = -1;  // from aN_len, for chunked arguments
+    int next_chunk = 0;
+  };
+
+  // rest: "N", "N_len" or "N[i]".
+  void AddArg(std::string_view rest, std::string_view v) {
+    const size_t digits = rest.find_first_not_of("0123456789");
+    size_t index = 0;
+    if (!ParseInt(rest.substr(0, digits), index)) return;
+    if (index >= argv_.size()) {
+      broken_ = "argument a" + std::to_string(index) + " beyond argc";
+      return;
+    }
+    Arg& a = state_[index];
+    const std::string_view suffix = digits == std::string_view::npos ? "" : rest.substr(digits);
+    if (suffix.empty()) {
+      a.seen = true;
+      if (!AppendUntrusted(v, argv_[index]) && v != "\"\"") broken_ = "undecodable argument";
+    } else if (suffix == "_len") {
+      if (!ParseInt(v, a.expected_len)) broken_ = "bad argument length";
+      a.seen = true;
+    } else if (suffix.front() == '[' && suffix.back() == ']') {
+      int chunk = -1;
+      if (!ParseInt(suffix.substr(1, suffix.size() - 2), chunk) || chunk != a.next_chunk) {
+        broken_ = "argument chunks out of order";
+        return;
+      }
+      ++a.next_chunk;
+      if (!AppendUntrusted(v, argv_[index])) broken_ = "undecodable argument chunk";
+    }
+  }
+
+  std::vector<std::string> argv_;
+  std::vector<Arg> state_;
+  bool have_argc_ = false;
+  std::string broken_;
+};
+
+void ParsePathRecord(std::string_view body, SyscallEvent& ev) {
+  FieldIterator it(body);
+  std::string_view name, v;
+  std::optional<uint32_t> mode, ouid, ogid;
+  bool item0 = false;
+  while (it.Next(name, v)) {
+    if (name == "item") item0 = v == "0";
+    else if (name == "mode") mode = ParseInt(v, mode.emplace(), 8) ? mode : std::nullopt;
+    else if (name == "ouid") ouid = ParseInt(v, ouid.emplace()) ? ouid : std::nullopt;
+    else if (name == "ogid") ogid = ParseInt(v, ogid.emplace()) ? ogid : std::nullopt;
+  }
+  if (item0) {
+    ev.exe_mode = mode;
+    ev.exe_ouid = ouid;
+    ev.exe_ogid = ogid;
+  }
+}
+
+std::optional<std::string> SingleField(std::string_view body, std::string_view wanted) {
+  FieldIterator it(body);
+  std::string_view name, v;
+  while (it.Next(name, v)) {
+    if (name == wanted) return DecodeUntrusted(v);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* ProcessSyscallName(ProcessSyscall s) {
+  switch (s) {
+    case ProcessSyscall::kExecve: return "execve";
+    case ProcessSyscall::kExecveat: return "execveat";
+    case ProcessSyscall::kFork: return "fork";
+    case ProcessSyscall::kVfork: return "vfork";
+    case ProcessSyscall::kClone: return "clone";
+    case ProcessSyscall::kClone3: return "clone3";
+    case ProcessSyscall::kExit: return "exit";
+    case ProcessSyscall::kExitGroup: return "exit_group";
+  }
+  return "?";
+}
+
+BuildResult BuildSyscallEvent(std::span<const std::string_view> records, SyscallEvent* out,
+                              std::string* error) {
+  error->clear();
+  // The SYSCALL record decides whether this is ours at all; find it first.
+  std::optional<RecordHeader> syscall_header;
+  for (std::string_view line : records) {
+    std::optional<RecordHeader> h = ParseRecordHeader(line);
+    if (h && h->type == "SYSCALL") {
+      syscall_header = h;
+      break;
+    }
+  }
+  if (!syscall_header) return BuildResult::kOtherEvent;
+
+  SyscallEvent ev;
+  uint32_t elf = 0;
+  int64_t nr = -1;
+  ev.time_ms = syscall_header->time_ms;
+  ev.serial = syscall_header->serial;
+  if (!ParseSyscallRecord(syscall_header->body, ev, elf, nr)) {
+    *error = "SYSCALL record without arch, syscall, pid or ppid";
+    return BuildResult::kMalformed;
+  }
+  const std::optional<ProcessSyscall> kind = Classify(elf, nr);
+  if (!kind) return BuildResult::kOtherEvent;
+  ev.syscall = *kind;
+  ev.arch = ArchName(elf);
+
+  ArgvCollector argv;
+  bool saw_execve = false;
+  for (std::string_view line : records) {
+    std::optional<RecordHeader> h = ParseRecordHeader(line);
+    if (!h) continue;
+    if (h->type == "EXECVE") {
+      saw_execve = true;
+      argv.Add(h->body);
+    } else if (h->type == "CWD") {
+      ev.cwd = SingleField(h->body, "cwd");
+    } else if (h->type == "PATH") {
+      ParsePathRecord(h->body, ev);
+    } else if (h->type == "PROCTITLE") {
+      ev.proctitle = SingleField(h->body, "proctitle");
+    }
+  }
+  if (saw_execve) ev.argv = argv.Take(error);
+  *out = std::move(ev);
+  return BuildResult::kProcessEvent;
+}
+
+std::string JoinCmdline(std::span<const std::string> argv) {
+  std::string out;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (i) out.push_back(' ');
+    out.append(argv[i]);
+  }
+  return out;
+}
+
+}  // namespace procaudit::audit

@@ -1,0 +1,87 @@
+// What the event tables read: EventStores, each a ring filled by one pipeline, and the
+// EventSources of a connection that own them.
+//
+//   session store   the source of the whole session (`procaudit --audit-log FILES`, or the
+//                   auditd plugin stream on stdin); what process_events reads without argument
+//   replay stores   process_events('FILES'): replayed once, cached by the files' identity
+//                   (path, inode, size, mtime), so joins and repeated queries do not re-read
+//
+// Thread rules: EventSources is safe to call from any thread (SQLite may run statements of
+// different connections at once). A store's ring has its own reader/writer lock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "audit/event_ring.h"
+#include "audit/event_source.h"
+#include "audit/pipeline.h"
+#include "audit/pipeline_stats.h"
+
+namespace procaudit::audit {
+
+class EventStore {
+ public:
+  // Replays files to the end. Throws std::runtime_error (naming the path) when one cannot be
+  // opened or read.
+  static std::shared_ptr<EventStore> Replay(
+      const std::vector<std::string>& paths, size_t capacity,
+      const std::function<void(uint64_t, uint64_t)>& progress);
+  // Starts following a live source; the ring fills while queries run.
+  static std::shared_ptr<EventStore> Follow(std::unique_ptr<EventSource> source,
+                                            std::string description, size_t capacity);
+
+  EventStore(std::string description, size_t capacity)
+      : description_(std::move(description)), ring_(capacity) {}
+
+  const std::string& description() const { return description_; }
+  const EventRing& ring() const { return ring_; }
+  const PipelineStats& stats() const { return stats_; }
+  uint64_t serial_gaps() const;
+  bool live() const { return pipeline_ && !pipeline_->done(); }
+  // One line for the user when records were skipped or rows evicted, else "".
+  std::string Warning() const;
+
+ private:
+  std::string description_;
+  EventRing ring_;
+  PipelineStats stats_;
+  uint64_t final_gaps_ = 0;
+  std::unique_ptr<Pipeline> pipeline_;  // live stores only
+};
+
+class EventSources {
+ public:
+  static constexpr size_t kDefaultCapacity = 10'000'000;
+
+  // Called with one line when a replay skipped records. Default: stderr.
+  std::function<void(const std::string&)> warn;
+  // Called while a replay runs, about ten times a second. Default: none.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+  size_t capacity = kDefaultCapacity;
+
+  void SetSession(std::shared_ptr<EventStore> store);
+  // The session's store, or null when the session has none.
+  std::shared_ptr<EventStore> Session() const;
+  // The store for a process_events('SPEC') argument, replayed now or from the cache.
+  std::shared_ptr<EventStore> ForArgument(const std::string& spec);
+  // Every store this connection knows, for audit_status.
+  std::vector<std::shared_ptr<EventStore>> All() const;
+
+ private:
+  static constexpr size_t kCachedReplays = 4;
+  struct Cached {
+    std::string identity;
+    std::shared_ptr<EventStore> store;
+  };
+  mutable std::mutex mutex_;
+  std::shared_ptr<EventStore> session_;
+  std::list<Cached> replays_;  // most recently used first
+};
+
+}  // namespace procaudit::audit

@@ -1,0 +1,66 @@
+#include "audit/pipeline.h"
+
+#include "audit/assembler.h"
+
+namespace procaudit::audit {
+
+Pipeline::Pipeline(std::unique_ptr<EventSource> source, EventRing& ring, PipelineStats& stats,
+                   ProcessTracker::Options tracker_options)
+    : source_(std::move(source)), ring_(ring), stats_(stats), tracker_(ring, stats, tracker_options) {
+  assembler_ = std::jthread([this](std::stop_token stop) { AssemblerMain(stop); });
+  reader_ = std::jthread([this](std::stop_token stop) {
+    read_error_ = source_->Run(queue_, stats_, stop);
+  });
+}
+
+Pipeline::~Pipeline() {
+  reader_.request_stop();
+  assembler_.request_stop();
+  if (reader_.joinable()) reader_.join();
+  if (assembler_.joinable()) assembler_.join();
+}
+
+void Pipeline::AssemblerMain(std::stop_token stop) {
+  try {
+    Assembler assembler(tracker_, stats_, source_->names());
+    const bool live = source_->live();
+    while (!stop.stop_requested()) {
+      std::unique_ptr<Chunk> chunk = queue_.Pop(std::chrono::milliseconds(250));
+      if (!chunk) {
+        if (live) assembler.Age(std::chrono::steady_clock::now());
+        continue;
+      }
+      assembler.Consume(*chunk);
+      if (chunk->end_of_input) break;
+      serial_gaps_.store(tracker_.serial_gaps(), std::memory_order_relaxed);
+    }
+  } catch (const std::exception& e) {
+    assemble_error_ = e.what();
+  }
+  serial_gaps_.store(tracker_.serial_gaps(), std::memory_order_relaxed);
+  assembled_.store(true, std::memory_order_release);
+  assembled_.notify_all();
+}
+
+bool Pipeline::done() const { return assembled_.load(std::memory_order_acquire); }
+
+std::string Pipeline::Wait(const std::function<void(uint64_t, uint64_t)>& progress) {
+  const uint64_t total = source_->total_bytes();
+  while (!done()) {
+    if (progress) {
+      progress(stats_.bytes_read.load(std::memory_order_relaxed), total);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } else {
+      assembled_.wait(false, std::memory_order_acquire);
+    }
+  }
+  // A failed assembler no longer drains the queue: the reader must not wait for it.
+  if (!assemble_error_.empty()) reader_.request_stop();
+  if (reader_.joinable()) reader_.join();
+  if (progress) progress(stats_.bytes_read.load(std::memory_order_relaxed), total);
+  return !assemble_error_.empty() ? assemble_error_ : read_error_;
+}
+
+uint64_t Pipeline::serial_gaps() const { return serial_gaps_.load(std::memory_order_relaxed); }
+
+}  // namespace procaudit::audit
