@@ -14,22 +14,34 @@ while, only when nobody owns it, and gives it back exactly as it was:
         raise unittest.SkipTest(e.reason)
 
 What it does, in order:
-  1. refuses (SandboxUnavailable) when not root, when auditctl/auditd are missing, when the
+  1. takes the host lock (host_lock(): an flock; a second PrivateAuditd on this host waits up
+     to lock_timeout seconds, then SandboxUnavailable);
+  2. refuses (SandboxUnavailable) when not root, when auditctl/auditd are missing, when the
      kernel has no audit (or we may not control it), when the configuration is locked
      (enabled 2), when another process owns the audit pid, when rules tagged with our key are
-     already loaded (a previous run was killed: remove them with `auditctl -D -k KEY`), or when
-     another PrivateAuditd holds the lock;
-  2. saves `auditctl -s` and `auditctl -l`;
-  3. writes a private auditd.conf into the work directory (log never rotated, no plugins, no
-     disk-space actions) and starts `auditd -n -c WORKDIR` as a child, waiting until the kernel
-     shows its pid as the audit pid;
-  4. raises the backlog limit and adds the rules, each tagged with the key.
+     already loaded (a killed run's; the message says how to delete them) or when an auditd
+     runs;
+  3. saves `auditctl -s` and `auditctl -l` (and /var/run/auditd.pid, .state, which auditd
+     writes and removes);
+  4. starts a guard process (see below), writes a private auditd.conf into the work directory
+     (log never rotated, no plugins, no disk-space actions) and starts `auditd -n -c WORKDIR`
+     as a child, waiting until the kernel shows its pid as the audit pid;
+  5. raises the backlog limit and adds the rules, each tagged with the key.
 On leaving (normally, by an exception, or by SIGINT/SIGTERM/SIGHUP, whose handlers raise so that
-the cleanup runs) it removes exactly its rules (`auditctl -D -k KEY`), restores the backlog limit
-and the enabled flag, waits until the log stops growing, stops its auditd by pid (SIGTERM, then
-SIGKILL) and checks that `auditctl -s` and `auditctl -l` equal what it saved: SandboxRestoreError
-if not. If this process is SIGKILLed, auditd gets SIGTERM from the kernel (PR_SET_PDEATHSIG) and
-releases the audit pid; the rules stay, and the next run refuses until they are removed.
+the cleanup runs; further signals wait until it is done) it removes exactly its rules (one
+`auditctl -d RULE -k KEY` each: `auditctl -D -k KEY` also deletes rules whose key only starts
+with KEY), restores the backlog limit and the enabled flag, waits until the log
+stops growing, stops its auditd by pid (SIGTERM, then SIGKILL), and checks that `auditctl -s`
+and `auditctl -l` equal what it saved: SandboxRestoreError if not (even when the body raised;
+the body's exception is chained).
+
+If the recording process dies without cleaning up (SIGKILL, a crash), auditd gets SIGTERM from
+the kernel (PR_SET_PDEATHSIG) and the guard -- a child in its own session that ignores
+SIGINT/SIGTERM/SIGHUP and holds the host lock too -- sees its stdin close and does the same
+restore, writing WORKDIR/guard.log.
+
+check_prerequisites() raises SandboxUnavailable for what no waiting changes (not root, no
+auditd, no kernel audit): tests call it to skip.
 
 Also a command line:
     audit_sandbox.py --out FILE [--format raw|enriched] [--key K] [--workdir DIR] -- CMD ARGS...
@@ -43,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -59,7 +72,7 @@ import time
 __all__ = [
     "PrivateAuditd", "SandboxUnavailable", "SandboxError", "SandboxRestoreError",
     "DEFAULT_KEY", "DEFAULT_SYSCALLS", "DEFAULT_RULES", "AuditState", "read_state",
-    "check_available",
+    "check_prerequisites", "check_available", "host_lock", "LOCK_FD_ENV",
 ]
 
 DEFAULT_KEY = "procaudit_test"
@@ -80,6 +93,8 @@ BACKLOG_LIMIT = 8192
 AUDITD_RUN_FILES = ("/var/run/auditd.pid", "/var/run/auditd.state")
 LOCK_PATH = "/run/lock/procaudit-audit-sandbox.lock" if os.path.isdir("/run/lock") \
     else os.path.join(tempfile.gettempdir(), "procaudit-audit-sandbox.lock")
+# A child process handed the lock descriptor (pass_fds) finds its number here and shares it.
+LOCK_FD_ENV = "PROCAUDIT_AUDIT_LOCK_FD"
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1
 
@@ -183,8 +198,10 @@ def _rule_has_key(rule: str, key: str) -> bool:
         w == "-k" and i + 1 < len(words) and words[i + 1] == key for i, w in enumerate(words))
 
 
-def check_available(key: str = DEFAULT_KEY) -> AuditState:
-    """Raises SandboxUnavailable with the reason, or returns the current state."""
+def check_prerequisites() -> None:
+    """What no waiting can change: root, the tools, a kernel with audit we may control, a
+    configuration that is not locked. Raises SandboxUnavailable with the reason. Tests call
+    this to decide whether to skip."""
     if os.geteuid() != 0:
         raise SandboxUnavailable("not root: recording kernel audit logs needs root")
     for tool in ("auditctl", "auditd"):
@@ -199,6 +216,13 @@ def check_available(key: str = DEFAULT_KEY) -> AuditState:
     status = read_status()
     if status["enabled"] == "2":
         raise SandboxUnavailable("the audit configuration is locked (enabled 2, immutable)")
+
+
+def check_available(key: str = DEFAULT_KEY) -> AuditState:
+    """check_prerequisites(), and nobody owns the audit pid, no rules carry our key, no auditd
+    runs. Raises SandboxUnavailable with the reason, or returns the current state."""
+    check_prerequisites()
+    status = read_status()
     pid = int(status["pid"])
     if pid != 0:
         if _pid_alive(pid):
@@ -211,7 +235,8 @@ def check_available(key: str = DEFAULT_KEY) -> AuditState:
     if ours:
         raise SandboxUnavailable(
             f"rules tagged with key {key!r} are already loaded (a killed earlier run?): "
-            f"{ours}; remove them with `auditctl -D -k {key}`")
+            f"{ours}; delete each with: "
+            + "; ".join(f"auditctl {r.replace('-a ', '-d ', 1)}" for r in ours))
     for path in AUDITD_RUN_FILES[:1]:
         try:
             with open(path) as f:
@@ -221,6 +246,68 @@ def check_available(key: str = DEFAULT_KEY) -> AuditState:
         if other and _pid_alive(other) and _comm(other) == "auditd":
             raise SandboxUnavailable(f"an auditd is running (pid {other}, {path})")
     return AuditState(status, rules)
+
+
+_host_lock_mutex = threading.Lock()
+_host_lock_fd: int | None = None
+_host_lock_depth = 0
+
+
+def _acquire_host_lock(timeout: float) -> int:
+    inherited = os.environ.get(LOCK_FD_ENV)
+    if inherited:
+        # Handed down by a parent that holds the lock: the same open file description, so
+        # flock succeeds at once; a descriptor that is not the lock file is ignored.
+        try:
+            fd = int(inherited)
+            st, want = os.fstat(fd), os.stat(LOCK_PATH)
+            if (st.st_dev, st.st_ino) == (want.st_dev, want.st_ino):
+                fd = os.dup(fd)
+                os.set_inheritable(fd, False)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+        except (ValueError, OSError):
+            pass
+    fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            if time.monotonic() >= deadline:
+                raise SandboxUnavailable(f"another PrivateAuditd holds {LOCK_PATH} for over "
+                                         f"{timeout:.0f} s")
+            time.sleep(0.1)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+@contextlib.contextmanager
+def host_lock(timeout: float = 120.0):
+    """Serializes the users of the audit state on this host (an flock on LOCK_PATH); yields
+    the descriptor. Reentrant within a process, so a test can hold it around a PrivateAuditd to
+    compare the state before and after without another recorder running in between. To share
+    it with a child process (e.g. the audit_sandbox.py command line), pass the descriptor in
+    pass_fds and its number in the environment variable PROCAUDIT_AUDIT_LOCK_FD."""
+    global _host_lock_fd, _host_lock_depth
+    with _host_lock_mutex:
+        if _host_lock_depth == 0:
+            _host_lock_fd = _acquire_host_lock(timeout)
+        _host_lock_depth += 1
+        fd = _host_lock_fd
+    try:
+        yield fd
+    finally:
+        with _host_lock_mutex:
+            _host_lock_depth -= 1
+            if _host_lock_depth == 0:
+                os.close(_host_lock_fd)  # releases the flock unless a child shares it
+                _host_lock_fd = None
 
 
 def _auditd_preexec():
@@ -244,8 +331,29 @@ def _process_gone(pid: int) -> bool:
         return True
 
 
-def _restore(key: str, saved: AuditState, run_files: dict[str, bytes | None],
-             auditd_pid: int | None, stop_auditd, flush=None) -> list[str]:
+def _delete_args(rule: list[str]) -> list[str]:
+    """The auditctl arguments that delete exactly `rule` (add form: -a/-A LIST,ACTION or -w)."""
+    flag = {"-a": "-d", "-A": "-d", "-w": "-W"}.get(rule[0]) if rule else None
+    if flag is None:
+        raise ValueError(f"rule {rule} must start with -a, -A or -w")
+    return [flag, *rule[1:]]
+
+
+def _remove_rules(key: str, rules: list[list[str]]) -> None:
+    """Deletes exactly the rules we added, one by one. Not `auditctl -D -k KEY`: auditctl 3.0.9
+    also deletes rules whose key merely starts with KEY (-D -k procaudit_test takes
+    procaudit_test_other with it)."""
+    for rule in rules:
+        # Fails when the rule is already gone (a second pass by the guard): checked below.
+        _auditctl(*_delete_args(rule), "-k", key, check=False)
+    left = [r for r in read_rules() if _rule_has_key(r, key)]
+    if left:
+        raise SandboxError(f"rules with key {key!r} remain: {left}")
+
+
+def _restore(key: str, rules: list[list[str]], saved: AuditState,
+             run_files: dict[str, bytes | None], auditd_pid: int | None, stop_auditd,
+             flush=None) -> list[str]:
     """Puts the audit state back as `saved`; returns what could not be restored.
 
     Every step runs even when an earlier one failed, and every step is idempotent: the guard
@@ -292,7 +400,7 @@ def _restore(key: str, saved: AuditState, run_files: dict[str, bytes | None],
 
     # Rules first: nothing more is recorded. Backlog and enabled while auditd still runs, so
     # their CONFIG_CHANGE records land in our log rather than in the kernel's printk buffer.
-    step("remove rules", lambda: _auditctl("-D", "-k", key))
+    step("remove rules", lambda: _remove_rules(key, rules))
     step("restore backlog_limit", lambda: restore_field("backlog_limit", "-b"))
     step("restore enabled", lambda: restore_field("enabled", "-e"))
     if flush is not None:
@@ -365,8 +473,8 @@ def _guard_main() -> int:
         if not wait(5) and _comm(auditd_pid) == "auditd":
             _stop_pid(auditd_pid, wait)
 
-    errors = _restore(config["key"], saved, _decode_files(config["run_files"]), auditd_pid,
-                      stop_auditd)
+    errors = _restore(config["key"], config["rules"], saved, _decode_files(config["run_files"]),
+                      auditd_pid, stop_auditd)
     report = (f"audit_sandbox guard: the recorder (key {config['key']}) died; restored the "
               f"audit state" + (f" except: {'; '.join(errors)}" if errors else "") + "\n")
     try:
@@ -410,6 +518,7 @@ class PrivateAuditd:
         for r in self.rules:
             if "-k" in r or any(w.startswith("key=") for w in r):
                 raise ValueError(f"rule {r} carries its own key; PrivateAuditd adds -k {key}")
+            _delete_args(r)  # ValueError unless it is a form we can delete exactly
         self.backlog_limit = backlog_limit
         self.lock_timeout = lock_timeout
         self.start_timeout = start_timeout
@@ -418,6 +527,7 @@ class PrivateAuditd:
         self.saved_state: AuditState | None = None
         self.auditd: subprocess.Popen | None = None
         self._guard: subprocess.Popen | None = None
+        self._lock = None
         self._lock_fd: int | None = None
         self._run_files: dict[str, bytes | None] = {}
         self._old_handlers: dict[int, object] = {}
@@ -444,7 +554,9 @@ class PrivateAuditd:
     def _start(self):
         if os.geteuid() != 0:
             raise SandboxUnavailable("not root: recording kernel audit logs needs root")
-        self._take_lock()  # another PrivateAuditd on this host finishes first
+        lock = host_lock(self.lock_timeout)  # others on this host finish first
+        self._lock_fd = lock.__enter__()
+        self._lock = lock
         self.saved_state = check_available(self.key)  # the state we restore
         self._save_run_files()
         self._write_config()
@@ -454,25 +566,6 @@ class PrivateAuditd:
         _auditctl("-b", str(self.backlog_limit))
         for rule in self.rules:
             _auditctl(*rule, "-k", self.key)
-
-    def _take_lock(self):
-        fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        deadline = time.monotonic() + self.lock_timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as e:
-                if e.errno not in (errno.EAGAIN, errno.EACCES):
-                    os.close(fd)
-                    raise
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise SandboxUnavailable(
-                        f"another PrivateAuditd holds {LOCK_PATH} for over "
-                        f"{self.lock_timeout:.0f} s")
-                time.sleep(0.1)
-        self._lock_fd = fd
 
     def _save_run_files(self):
         for path in AUDITD_RUN_FILES:
@@ -528,7 +621,7 @@ class PrivateAuditd:
             start_new_session=True, pass_fds=(self._lock_fd,))
         self._tell_guard({"saved": {"status": self.saved_state.status,
                                     "rules": self.saved_state.rules},
-                          "key": self.key, "workdir": self.workdir,
+                          "key": self.key, "rules": self.rules, "workdir": self.workdir,
                           "run_files": _encode_files(self._run_files)})
 
     def _tell_guard(self, msg: dict):
@@ -613,13 +706,13 @@ class PrivateAuditd:
         errors: list[str] = []
         try:
             if self.saved_state is not None:
-                errors = _restore(self.key, self.saved_state, self._run_files, self.auditd_pid,
-                                  self._stop_auditd,
+                errors = _restore(self.key, self.rules, self.saved_state, self._run_files,
+                                  self.auditd_pid, self._stop_auditd,
                                   flush=self.wait_flushed if self.auditd else None)
             self._dismiss_guard(errors)
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)  # releases the flock (the guard's copy is closed too)
-                self._lock_fd = None
+            if self._lock is not None:
+                self._lock.__exit__(None, None, None)  # the guard's copy is closed by now
+                self._lock, self._lock_fd = None, None
         finally:
             self._restore_signal_handlers()
             if on_main:
