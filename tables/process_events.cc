@@ -260,7 +260,7 @@ void ProcessEvents::Column(const Scan& scan, size_t row, int column, sqlite3_con
     case col::kMode:
       if (e.Has(ProcessEventRow::kHasMode)) {
         char text[16];
-        const int n = std::snprintf(text, sizeof text, "%04o", e.mode);
+        const int n = std::snprintf(text, sizeof text, "0%o", e.mode);
         ResultText(out, std::string_view(text, static_cast<size_t>(n)));
       }
       return;

@@ -14,5 +14,6 @@ int RegisterProcesses(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterProcessOpenFiles(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterProcessOpenSockets(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterProcessEvents(sqlite3* db, std::shared_ptr<const TableContext> ctx);
+int RegisterAuditStatus(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 
 }  // namespace procaudit

@@ -167,7 +167,7 @@ class ArgvCollector {
     for (size_t i = 0; i < argv_.size() && broken_.empty(); ++i) {
       const Arg& a = state_[i];
       if (!a.seen) broken_ = "argument a" + std::to_string(i) + " is missing";
-      else if (a.expected_len >= 0 && argv_[i].size() != static_cast<size_t>(a.expected_len))
+      else if (a.expected_len >= 0 && a.logged_len != a.expected_len)
         broken_ = "argument a" + std::to_string(i) + " is cut short";
     }
     if (!broken_.empty()) {
@@ -181,7 +181,8 @@ class ArgvCollector {
   static constexpr size_t kMaxArgs = 1 << 20;  // more than any kernel accepts
   struct Arg {
     bool seen = false;
-    int64_t expected_len = -1;  // from aN_len, for chunked arguments
+    int64_t expected_len = -1;  // from aN_len, for chunked arguments: logged characters
+    int64_t logged_len = 0;     // characters of the chunks as logged (hex digits count twice)
     int next_chunk = 0;
   };
 
@@ -198,7 +199,7 @@ class ArgvCollector {
     const std::string_view suffix = digits == std::string_view::npos ? "" : rest.substr(digits);
     if (suffix.empty()) {
       a.seen = true;
-      if (!AppendUntrusted(v, argv_[index]) && v != "\"\"") broken_ = "undecodable argument";
+      if (!AppendUntrusted(v, argv_[index])) broken_ = "undecodable argument";
     } else if (suffix == "_len") {
       if (!ParseInt(v, a.expected_len)) broken_ = "bad argument length";
       a.seen = true;
@@ -209,6 +210,8 @@ class ArgvCollector {
         return;
       }
       ++a.next_chunk;
+      const bool quoted = v.size() >= 2 && v.front() == '"';
+      a.logged_len += static_cast<int64_t>(quoted ? v.size() - 2 : v.size());
       if (!AppendUntrusted(v, argv_[index])) broken_ = "undecodable argument chunk";
     }
   }

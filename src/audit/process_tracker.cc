@@ -112,6 +112,7 @@ ProcessTracker::Proc& ProcessTracker::Touch(const SyscallEvent& ev, EventRing::W
     p.first_time_ms = ev.time_ms;
     p.first_eid = w.next_eid();
     unborn_by_parent_[ev.ppid].push_back(ev.pid);
+    InheritFromParent(ev, p, w);
   }
   p.kernel_ppid = ev.ppid;
   // A process first seen mid-log: its record still names its image.
@@ -124,6 +125,22 @@ ProcessTracker::Proc& ProcessTracker::Touch(const SyscallEvent& ev, EventRing::W
     }
   }
   return p;
+}
+
+// A process first seen through a record other than its exec (its exit_group logged before the
+// parent's fork returned, say) runs its parent's image when it runs the parent's executable.
+void ProcessTracker::InheritFromParent(const SyscallEvent& ev, Proc& p, EventRing::Writer& w) {
+  auto parent = procs_.find(ev.ppid);
+  if (parent == procs_.end() || parent->second.ended || IsExec(ev.syscall)) return;
+  const Proc& from = parent->second;
+  if (ev.exe && from.path != w.Intern(*ev.exe)) return;
+  p.path = from.path;
+  p.cwd = from.cwd;
+  p.argv_json = from.argv_json;
+  p.cmdline = from.cmdline;
+  p.argc = from.argc;
+  p.cgroup = from.cgroup;
+  p.container_id = from.container_id;
 }
 
 ProcessEventRow ProcessTracker::BaseRow(const SyscallEvent& ev, EventRing::Writer& w) const {

@@ -84,6 +84,7 @@ class ProcessTracker {
   void ApplyExit(const SyscallEvent& ev, EventRing::Writer& w);
   std::optional<Child> ResolveChild(const SyscallEvent& ev);
   Proc& Touch(const SyscallEvent& ev, EventRing::Writer& w);
+  void InheritFromParent(const SyscallEvent& ev, Proc& p, EventRing::Writer& w);
   ProcessEventRow BaseRow(const SyscallEvent& ev, EventRing::Writer& w) const;
   void SetImage(ProcessEventRow& row, const Proc& p) const;
   void SetParent(ProcessEventRow& row, int32_t parent) const;

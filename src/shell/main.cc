@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!options->sql.empty()) {
+    if (options->audit_stdin && !shell.WaitForSessionSource()) return 1;
     for (const std::string& sql : options->sql) {
       const bool dot = !sql.empty() && sql.front() == '.';
       if (!(dot ? shell.RunDotCommand(sql) : shell.RunSql(sql))) return 1;

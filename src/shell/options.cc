@@ -23,6 +23,12 @@ const char* const kShellHelp =
     "Sources:\n"
     "  --proc-root DIR   read processes from DIR instead of /proc (a container's\n"
     "                    /proc, a copy taken for forensics, a test fixture)\n"
+    "  --audit-log FILE  replay audit log FILE (a path or glob; repeatable; rotated\n"
+    "                    sets are read oldest first) as the source of the event\n"
+    "                    tables for the whole session\n"
+    "  --audit-stdin     read audit records from standard input, as an auditd plugin\n"
+    "                    (format = string) receives them; one-shot SQL runs when the\n"
+    "                    input ends\n"
     "\n"
     "  -h, --help     this text\n"
     "  --version      print the version\n"
@@ -30,10 +36,14 @@ const char* const kShellHelp =
     "Examples:\n"
     "  procaudit \"SELECT pid, path FROM process_tree WHERE ppid = 1\"\n"
     "  procaudit --json \"SELECT * FROM open_files WHERE pid = 1234\"\n"
+    "  procaudit --audit-log /var/log/audit/audit.log \\\n"
+    "      \"SELECT time, pid, parent_path, path, cmdline FROM process_events\"\n"
+    "  procaudit \"SELECT path, count(*) FROM process_events('audit.log*') GROUP BY 1\"\n"
     "  sqlite3 -cmd '.load ./build/libprocaudit' :memory: \"SELECT count(*) FROM process_tree\"\n"
     "\n"
-    "Tables: process_tree, open_files, processes, process_open_files,\n"
-    "process_open_sockets. Their columns: .schema TABLE, or docs/tables.md.\n";
+    "Tables: process_events, process_tree, open_files, processes,\n"
+    "process_open_files, process_open_sockets. Their columns: .schema TABLE,\n"
+    "or docs/tables.md.\n";
 
 std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string& error) {
   enum {
@@ -45,6 +55,8 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
     kHeader,
     kNoHeader,
     kProcRoot,
+    kAuditLog,
+    kAuditStdin,
     kVersion,
   };
   static const option kLong[] = {
@@ -56,6 +68,8 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       {"header", no_argument, nullptr, kHeader},
       {"no-header", no_argument, nullptr, kNoHeader},
       {"proc-root", required_argument, nullptr, kProcRoot},
+      {"audit-log", required_argument, nullptr, kAuditLog},
+      {"audit-stdin", no_argument, nullptr, kAuditStdin},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -75,6 +89,8 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       case kHeader: o.headers = true; break;
       case kNoHeader: o.headers = false; break;
       case kProcRoot: o.proc_root = optarg; break;
+      case kAuditLog: o.audit_logs.emplace_back(optarg); break;
+      case kAuditStdin: o.audit_stdin = true; break;
       case 'h': o.help = true; break;
       case kVersion: o.version = true; break;
       default: {
@@ -92,6 +108,14 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
     }
   }
   for (int i = optind; i < argc; ++i) o.sql.emplace_back(argv[i]);
+  if (o.audit_stdin && !o.audit_logs.empty()) {
+    error = "--audit-log and --audit-stdin are two sources; give one";
+    return std::nullopt;
+  }
+  if (o.audit_stdin && o.sql.empty()) {
+    error = "--audit-stdin needs SQL arguments: standard input carries the records";
+    return std::nullopt;
+  }
   return o;
 }
 

@@ -13,6 +13,8 @@ struct ShellOptions {
   std::optional<OutputMode> mode;  // unset: table on a terminal, list otherwise
   std::optional<bool> headers;     // unset: the mode's default
   std::string proc_root = "/proc";
+  std::vector<std::string> audit_logs;  // --audit-log, each a path or glob, in order
+  bool audit_stdin = false;             // --audit-stdin: records on stdin (auditd plugin)
   std::vector<std::string> sql;  // one-shot statements, in order
   bool help = false;
   bool version = false;

@@ -8,19 +8,22 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "audit/event_store.h"
 #include "generated/table_specs.h"
 #include "procaudit.h"
+#include "shell/progress.h"
+#include "sql/register.h"
 
 namespace procaudit {
 namespace {
 
-// Options for the auto-extension below. SQLite's auto-extension callback takes no
+// The context for the auto-extension below. SQLite's auto-extension callback takes no
 // argument, and it is the only way a program linked against libsqlite3 receives the
 // routine table the tables call SQLite through (see src/sql/sqlite_api.h).
-procaudit_options g_register_options;
+std::shared_ptr<const TableContext> g_context;
 
 int RegisterOnOpen(sqlite3* db, char** err, const sqlite3_api_routines* api) {
-  return procaudit_register(db, api, &g_register_options, err);
+  return RegisterTables(db, api, g_context, err);
 }
 
 std::string_view Trim(std::string_view s) {
@@ -97,14 +100,58 @@ Shell::Shell(const ShellOptions& options, std::FILE* out, std::FILE* err)
       mode_(options.mode.value_or(isatty(fileno(out)) ? OutputMode::kTable : OutputMode::kList)),
       headers_(options.headers.value_or(DefaultHeaders(mode_))),
       headers_explicit_(options.headers.has_value()),
-      proc_root_(options.proc_root) {
-  g_register_options.proc_root = proc_root_.c_str();
+      context_(std::make_shared<TableContext>()) {
+  context_->proc_root = options.proc_root;
+  audit::EventSources& events = *context_->events;
+  events.warn = [err](const std::string& w) { std::fprintf(err, "procaudit: warning: %s\n", w.c_str()); };
+  if (isatty(fileno(err))) {
+    auto bar = std::make_shared<ProgressBar>(err);
+    events.progress = [bar](uint64_t done, uint64_t total) { bar->Update(done, total); };
+  }
+  try {
+    OpenSessionSource(options);
+  } catch (const std::exception& e) {
+    error_ = e.what();
+    return;
+  }
+  g_context = context_;
   sqlite3_auto_extension(reinterpret_cast<void (*)()>(RegisterOnOpen));
   const int rc = sqlite3_open(":memory:", &db_);
   sqlite3_cancel_auto_extension(reinterpret_cast<void (*)()>(RegisterOnOpen));
+  g_context.reset();
   if (rc != SQLITE_OK) {
     error_ = db_ ? sqlite3_errmsg(db_) : "cannot open an in-memory database";
   }
+}
+
+void Shell::OpenSessionSource(const ShellOptions& options) {
+  audit::EventSources& events = *context_->events;
+  if (options.audit_stdin) {
+    auto store = audit::EventStore::Follow(audit::OpenStreamSource(STDIN_FILENO, "stdin"),
+                                           "stdin", events.capacity);
+    events.SetSession(store);
+    return;
+  }
+  if (options.audit_logs.empty()) return;
+  std::vector<std::string> paths;
+  for (const std::string& spec : options.audit_logs) {
+    for (std::string& p : audit::ExpandLogPaths(spec)) paths.push_back(std::move(p));
+  }
+  auto store = audit::EventStore::Replay(paths, events.capacity, events.progress);
+  if (std::string w = store->Warning(); !w.empty()) events.warn(w);
+  events.SetSession(std::move(store));
+}
+
+bool Shell::WaitForSessionSource() {
+  std::shared_ptr<audit::EventStore> session = context_->events->Session();
+  if (!session) return true;
+  const std::string error = session->WaitForEnd();
+  if (std::string w = session->Warning(); !w.empty()) context_->events->warn(w);
+  if (!error.empty()) {
+    std::fprintf(err_, "Error: %s\n", error.c_str());
+    return false;
+  }
+  return true;
 }
 
 Shell::~Shell() { sqlite3_close(db_); }

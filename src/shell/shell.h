@@ -11,6 +11,7 @@
 
 #include "shell/options.h"
 #include "shell/output.h"
+#include "sql/table_context.h"
 
 namespace procaudit {
 
@@ -40,6 +41,10 @@ class Shell {
 
   sqlite3* db() const { return db_; }
 
+  // With a live session source (--audit-stdin): waits until it ends, so one-shot statements
+  // see every event. Prints the error and returns false when the source failed.
+  bool WaitForSessionSource();
+
  private:
   // Runs statements and dot commands from a line source until it is exhausted.
   template <class NextLine>
@@ -47,6 +52,8 @@ class Shell {
   void PrintTables(std::string_view pattern);
   void PrintSchema(std::string_view table);
   bool SetMode(std::string_view args);
+  // Opens --audit-log / --audit-stdin as the session's event source. Throws with one line.
+  void OpenSessionSource(const ShellOptions& options);
 
   std::FILE* out_;
   std::FILE* err_;
@@ -56,7 +63,7 @@ class Shell {
   bool headers_explicit_;
   bool quit_ = false;
   std::string error_;
-  std::string proc_root_;
+  std::shared_ptr<TableContext> context_;
 };
 
 }  // namespace procaudit

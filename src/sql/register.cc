@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "procaudit.h"
+#include "sql/register.h"
 #include "sql/sqlite_api.h"
 #include "sql/table_context.h"
 #include "tables/tables.h"
@@ -17,23 +18,33 @@ constexpr RegisterFn kTables[] = {
     procaudit::RegisterProcessTree,        procaudit::RegisterOpenFiles,
     procaudit::RegisterProcesses,          procaudit::RegisterProcessOpenFiles,
     procaudit::RegisterProcessOpenSockets, procaudit::RegisterProcessEvents,
+    procaudit::RegisterAuditStatus,
 };
 
 }  // namespace
 
+namespace procaudit {
+
+int RegisterTables(sqlite3* db, const sqlite3_api_routines* api,
+                   std::shared_ptr<const TableContext> context, char** err) {
+  SQLITE_EXTENSION_INIT2(api);
+  for (RegisterFn fn : kTables) {
+    if (const int rc = fn(db, context); rc != SQLITE_OK) {
+      if (err) *err = sqlite3_mprintf("procaudit: %s", sqlite3_errmsg(db));
+      return rc;
+    }
+  }
+  return SQLITE_OK;
+}
+
+}  // namespace procaudit
+
 extern "C" int procaudit_register(sqlite3* db, const sqlite3_api_routines* api,
                                   const procaudit_options* options, char** pzErrMsg) {
-  SQLITE_EXTENSION_INIT2(api);
   try {
     auto ctx = std::make_shared<procaudit::TableContext>();
     if (options != nullptr && options->proc_root != nullptr) ctx->proc_root = options->proc_root;
-    for (RegisterFn fn : kTables) {
-      if (const int rc = fn(db, ctx); rc != SQLITE_OK) {
-        if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("procaudit: %s", sqlite3_errmsg(db));
-        return rc;
-      }
-    }
-    return SQLITE_OK;
+    return procaudit::RegisterTables(db, api, std::move(ctx), pzErrMsg);
   } catch (const std::bad_alloc&) {
     return SQLITE_NOMEM;
   }
