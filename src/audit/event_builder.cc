@@ -96,7 +96,10 @@ bool ParseSyscallRecord(std::string_view body, SyscallEvent& ev, uint32_t& elf, 
         break;
       case 's':
         if (name == "syscall") seen |= ParseInt(v, nr) ? kNr : 0u;
-        else if (name == "success") ev.success = v == "yes";
+        else if (name == "success") {
+          ev.has_result = true;
+          ev.success = v == "yes";
+        }
         else if (name == "suid") ParseInt(v, ev.cred.suid);
         else if (name == "sgid") ParseInt(v, ev.cred.sgid);
         else if (name == "ses") ParseInt(v, ev.ses);

@@ -36,6 +36,7 @@ struct ProcessEventRow {
     kHasArgc = 1 << 4,
     kHasNsPid = 1 << 5,
     kHasParent = 1 << 6,
+    kHasResult = 1 << 7,  // success and status: not on exit/exit_group, which never return
   };
   int64_t eid = 0;
   int64_t time_ms = 0;

@@ -153,6 +153,7 @@ ProcessEventRow ProcessTracker::BaseRow(const SyscallEvent& ev, EventRing::Write
   row.cred = ev.cred;
   row.ses = ev.ses;
   row.syscall = ev.syscall;
+  if (ev.has_result) row.flags |= ProcessEventRow::kHasResult;
   if (ev.success) row.flags |= ProcessEventRow::kSuccess;
   row.arch = w.Intern(ev.arch);
   if (ev.tty) row.tty = w.Intern(*ev.tty);

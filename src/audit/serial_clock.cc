@@ -7,7 +7,8 @@ namespace procaudit::audit {
 uint64_t SerialClock::Unwrap(uint32_t serial, int64_t time_ms) {
   if (!started_) {
     started_ = true;
-    newest_ = serial;
+    // Start one epoch up, so that a late event from before a rollover still fits below.
+    newest_ = uint64_t{1} << 32 | serial;
     newest_time_ms_ = time_ms;
     return newest_;
   }
@@ -15,8 +16,6 @@ uint64_t SerialClock::Unwrap(uint32_t serial, int64_t time_ms) {
   uint64_t unwrapped;
   if (diff < -kRebootDrop && time_ms > newest_time_ms_) {
     unwrapped = ((newest_ >> 32) + 1) << 32 | serial;  // a reboot restarted the counter
-  } else if (diff < 0 && static_cast<uint64_t>(-diff) > newest_) {
-    unwrapped = serial;  // before the very first event of the log: keep it non-negative
   } else {
     unwrapped = static_cast<uint64_t>(static_cast<int64_t>(newest_) + diff);
   }

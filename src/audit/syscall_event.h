@@ -40,6 +40,8 @@ struct SyscallEvent {
   uint32_t serial = 0;
   ProcessSyscall syscall = ProcessSyscall::kExecve;
   std::string arch;  // libaudit's machine name: "x86_64", "i386", "aarch64"...
+  // exit and exit_group never return: their records have no success= and no exit= field.
+  bool has_result = false;
   bool success = false;
   int64_t exit = 0;  // the syscall's return value
   uint64_t a0 = 0;   // first argument: clone flags, exit status
