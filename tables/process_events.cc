@@ -297,8 +297,12 @@ void ProcessEvents::Column(const Scan& scan, size_t row, int column, sqlite3_con
     case col::kSerial: return integer(e.serial);
     case col::kSyscall: return ResultText(out, audit::ProcessSyscallName(e.syscall));
     case col::kArch: return ResultId(r, out, e.arch);
-    case col::kSuccess: return integer(e.Has(ProcessEventRow::kSuccess) ? 1 : 0);
-    case col::kStatus: return integer(e.status);
+    case col::kSuccess:
+      if (e.Has(ProcessEventRow::kHasResult)) integer(e.Has(ProcessEventRow::kSuccess) ? 1 : 0);
+      return;
+    case col::kStatus:
+      if (e.Has(ProcessEventRow::kHasResult)) integer(e.status);
+      return;
     case col::kExitCode:
       if (e.Has(ProcessEventRow::kHasExitCode)) integer(e.exit_code);
       return;
