@@ -113,7 +113,9 @@ void Assembler::Line(std::string_view line) {
   // Types libaudit cannot name are still fed (they belong to an event), but counted.
   const std::string type(h->type);
   if (!known_types_.contains(type) && !unknown_types_.contains(type)) {
-    (audit_name_to_msg_type(type.c_str()) >= 0 ? known_types_ : unknown_types_).insert(type);
+    // auditd writes types it has no name for as UNKNOWN[number]; libaudit parses those too.
+    const bool known = !type.starts_with("UNKNOWN[") && audit_name_to_msg_type(type.c_str()) >= 0;
+    (known ? known_types_ : unknown_types_).insert(type);
   }
   if (unknown_types_.contains(type)) stats_.unknown_types.fetch_add(1, std::memory_order_relaxed);
   stats_.records.fetch_add(1, std::memory_order_relaxed);

@@ -81,13 +81,22 @@ std::optional<std::string> DecodeKey(std::string_view raw) {
   return key;
 }
 
+// Some producers quote fields the kernel leaves bare (success="yes", tty="(none)").
+std::string_view Bare(std::string_view v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') return v.substr(1, v.size() - 2);
+  return v;
+}
+
 // Fills the SYSCALL fields. Returns false when a field every kernel writes is missing.
 bool ParseSyscallRecord(std::string_view body, SyscallEvent& ev, uint32_t& elf, int64_t& nr) {
   constexpr unsigned kArch = 1, kNr = 2, kPid = 4, kPpid = 8;
   unsigned seen = 0;
   FieldIterator it(body);
-  std::string_view name, v;
-  while (it.Next(name, v)) {
+  std::string_view name;
+  std::string_view raw;
+  while (it.Next(name, raw)) {
+    const bool encodable = name == "exe" || name == "comm" || name == "key";
+    const std::string_view v = encodable ? raw : Bare(raw);
     switch (name.size() > 0 ? name[0] : 0) {
       case 'a':
         if (name == "arch") seen |= ParseInt(v, elf, 16) ? kArch : 0u;
@@ -231,6 +240,7 @@ void ParsePathRecord(std::string_view body, SyscallEvent& ev) {
   std::optional<uint32_t> mode, ouid, ogid;
   bool item0 = false;
   while (it.Next(name, v)) {
+    v = Bare(v);
     if (name == "item") item0 = v == "0";
     else if (name == "mode") mode = ParseInt(v, mode.emplace(), 8) ? mode : std::nullopt;
     else if (name == "ouid") ouid = ParseInt(v, ouid.emplace()) ? ouid : std::nullopt;

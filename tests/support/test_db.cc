@@ -2,26 +2,36 @@
 
 #include <gtest/gtest.h>
 
-#include "procaudit.h"
+#include "audit/event_store.h"
+#include "sql/register.h"
 
 namespace procaudit::testing {
 namespace {
 
 // The auto-extension callback is how a program linked with libsqlite3 gets the
 // routine table procaudit calls SQLite through; it takes no argument of ours.
-std::string g_proc_root;
+std::shared_ptr<TableContext> g_context;
 
 int RegisterOnOpen(sqlite3* db, char** err, const sqlite3_api_routines* api) {
-  procaudit_options options{g_proc_root.c_str()};
-  return procaudit_register(db, api, &options, err);
+  return RegisterTables(db, api, g_context, err);
 }
 
 }  // namespace
 
 std::string FixtureProcRoot() { return std::string(PROCAUDIT_SOURCE_DIR) + "/tests/fixtures/proc"; }
 
-TestDb::TestDb(const std::string& proc_root) {
-  g_proc_root = proc_root;
+std::string FixtureAuditLog() {
+  return std::string(PROCAUDIT_SOURCE_DIR) + "/tests/fixtures/audit/workload.log";
+}
+
+TestDb::TestDb(const std::string& proc_root, const std::string& session_audit_log) {
+  g_context = std::make_shared<TableContext>();
+  g_context->proc_root = proc_root;
+  g_context->events->warn = [this](const std::string& w) { warnings_.push_back(w); };
+  if (!session_audit_log.empty()) {
+    g_context->events->SetSession(
+        audit::EventStore::Replay({session_audit_log}, g_context->events->capacity, nullptr));
+  }
   sqlite3_auto_extension(reinterpret_cast<void (*)()>(RegisterOnOpen));
   const int rc = sqlite3_open(":memory:", &db_);
   sqlite3_cancel_auto_extension(reinterpret_cast<void (*)()>(RegisterOnOpen));

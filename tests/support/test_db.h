@@ -13,7 +13,8 @@ using Rows = std::vector<std::vector<std::string>>;
 
 class TestDb {
  public:
-  explicit TestDb(const std::string& proc_root = "/proc");
+  // session_audit_log, if given, is replayed as the session's event source (--audit-log).
+  explicit TestDb(const std::string& proc_root = "/proc", const std::string& session_audit_log = "");
   ~TestDb();
   TestDb(const TestDb&) = delete;
   TestDb& operator=(const TestDb&) = delete;
@@ -28,12 +29,21 @@ class TestDb {
   std::string Plan(const std::string& sql);
 
   sqlite3* db() const { return db_; }
+  // Warnings the event tables gave (skipped records), in order.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   sqlite3* db_ = nullptr;
+  std::vector<std::string> warnings_;
 };
 
 // The fixture tree under tests/fixtures/proc.
 std::string FixtureProcRoot();
+// The recorded workload log under tests/fixtures/audit (real kernel output).
+std::string FixtureAuditLog();
+// A file of the public corpora under tests/fixtures/public.
+inline std::string PublicCorpus(const std::string& relative) {
+  return std::string(PROCAUDIT_SOURCE_DIR) + "/tests/fixtures/public/" + relative;
+}
 
 }  // namespace procaudit::testing

@@ -11,7 +11,7 @@ namespace procaudit::testing {
 namespace {
 
 TEST(SpecExamplesTest, EveryDocumentedExampleRuns) {
-  TestDb db(FixtureProcRoot());
+  TestDb db(FixtureProcRoot(), FixtureAuditLog());
   ASSERT_GT(spec::kExamples.size(), 0u);
   for (const auto& example : spec::kExamples) {
     const std::string sql(example.sql);
