@@ -8,7 +8,8 @@ round), and compares medians. Every command writes to /dev/null.
     cmake --build build && python3 bench/compare.py [--build-dir build]
         [--procs 2000] [--fds 20] [--rounds 15] [--output bench/results/latest.md]
 
-Prints a markdown table and writes it to --output. Exit status 0 whatever the
+Prints a markdown table and writes it as the "proc" section of --output (bench/report.py;
+compare_audit.py writes the "audit" section of the same file). Exit status 0 whatever the
 targets say (1 only when a command fails or the sanity check does not hold), so
 that a slow run still produces its report.
 """
@@ -28,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from report import write_section
+
 REPO = Path(__file__).resolve().parent.parent
 
 Q_PATHS = "SELECT pid, fd, path FROM open_files"
@@ -45,6 +48,7 @@ class Command:
     ok_codes: tuple[int, ...] = (0,)
     wall: list[float] = field(default_factory=list)  # seconds
     cpu: list[float] = field(default_factory=list)  # user + sys seconds
+    rss: list[float] = field(default_factory=list)  # peak resident set, MB (ru_maxrss)
 
     def median_ms(self) -> float:
         return statistics.median(self.wall) * 1000
@@ -54,6 +58,14 @@ class Command:
 
     def cpu_ms(self) -> float:
         return statistics.median(self.cpu) * 1000
+
+    def rss_mb(self) -> float:
+        return statistics.median(self.rss)
+
+    def reset(self) -> None:
+        self.wall.clear()
+        self.cpu.clear()
+        self.rss.clear()
 
 
 def run_timed(cmd: Command) -> None:
@@ -68,6 +80,7 @@ def run_timed(cmd: Command) -> None:
         raise RuntimeError(f"{' '.join(cmd.argv)} exited with {proc.returncode}")
     cmd.wall.append(elapsed)
     cmd.cpu.append(usage.ru_utime + usage.ru_stime)
+    cmd.rss.append(usage.ru_maxrss / 1024)
 
 
 class Holders:
@@ -223,8 +236,7 @@ def main() -> int:
         order = list(commands.values())
         for cmd in order:  # warm-up: page cache, dentries, binaries
             run_timed(cmd)
-            cmd.wall.clear()
-            cmd.cpu.clear()
+            cmd.reset()
         for r in range(args.rounds):
             # Rotate so no command always runs right after the same one.
             shift = r % len(order)
@@ -278,9 +290,8 @@ def main() -> int:
     report = "\n".join(lines) + "\n"
     print(report)
     out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report)
-    print(f"written to {out}", file=sys.stderr)
+    write_section(out, "proc", report)
+    print(f"written to {out} (section 'proc')", file=sys.stderr)
     return 0 if ok else 1
 
 

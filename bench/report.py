@@ -1,0 +1,23 @@
+"""Shared by the comparison scripts: write one script's report as a section of a markdown file.
+
+bench/results/latest.md holds the report of compare.py (section "proc") and of
+compare_audit.py (section "audit"); each script replaces only its own section, between
+`<!-- NAME: begin -->` and `<!-- NAME: end -->`, and appends it when it is not there yet.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write_section(path: Path, name: str, text: str) -> None:
+    begin, end = f"<!-- {name}: begin -->", f"<!-- {name}: end -->"
+    block = f"{begin}\n{text.rstrip()}\n{end}\n"
+    old = path.read_text() if path.exists() else ""
+    start, stop = old.find(begin), old.find(end)
+    if start >= 0 and stop > start:
+        rest = old[stop + len(end):].lstrip("\n")
+        new = old[:start] + block + ("\n" + rest if rest else "")
+    else:
+        new = (old.rstrip("\n") + "\n\n" if old.strip() else "") + block
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new)
