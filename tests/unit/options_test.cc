@@ -224,5 +224,31 @@ TEST(ShellHelpTest, MentionsEveryOption) {
   }
 }
 
+TEST_F(ParseShellOptionsTest, AuditLogIsRepeatableAndKeepsOrder) {
+  const auto o = Parse({"--audit-log", "/var/log/audit/audit.log.1", "--audit-log=/x/*.log",
+                        "SELECT 1"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_THAT(o->audit_logs, ElementsAre("/var/log/audit/audit.log.1", "/x/*.log"));
+  EXPECT_FALSE(o->audit_stdin);
+  EXPECT_THAT(o->sql, ElementsAre("SELECT 1"));
+}
+
+TEST_F(ParseShellOptionsTest, AuditStdinNeedsSqlAndExcludesAuditLog) {
+  std::string error;
+  EXPECT_FALSE(Parse(Keep({"--audit-stdin"}), error));
+  EXPECT_THAT(error, HasSubstr("standard input carries the records"));
+  EXPECT_FALSE(Parse(Keep({"--audit-stdin", "--audit-log", "a.log", "SELECT 1"}), error));
+  EXPECT_THAT(error, HasSubstr("give one"));
+  const auto o = Parse({"--audit-stdin", "SELECT 1"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_TRUE(o->audit_stdin);
+}
+
+TEST_F(ParseShellOptionsTest, AuditLogWithoutFileIsAnError) {
+  std::string error;
+  EXPECT_FALSE(Parse(Keep({"--audit-log"}), error));
+  EXPECT_EQ(error, "option needs an argument: --audit-log");
+}
+
 }  // namespace
 }  // namespace procaudit
