@@ -6,7 +6,7 @@ namespace procaudit::audit {
 
 Pipeline::Pipeline(std::unique_ptr<EventSource> source, EventRing& ring, PipelineStats& stats,
                    ProcessTracker::Options tracker_options)
-    : source_(std::move(source)), ring_(ring), stats_(stats), tracker_(ring, stats, tracker_options) {
+    : source_(std::move(source)), stats_(stats), tracker_(ring, stats, tracker_options) {
   assembler_ = std::jthread([this](std::stop_token stop) { AssemblerMain(stop); });
   reader_ = std::jthread([this](std::stop_token stop) {
     read_error_ = source_->Run(queue_, stats_, stop);

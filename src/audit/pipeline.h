@@ -45,7 +45,6 @@ class Pipeline {
   void AssemblerMain(std::stop_token stop);
 
   std::unique_ptr<EventSource> source_;
-  EventRing& ring_;
   PipelineStats& stats_;
   ProcessTracker tracker_;
   ChunkQueue queue_;
