@@ -82,7 +82,8 @@ class OneShotTest(unittest.TestCase):
 
     def test_tables_and_schema(self):
         r = shell(".tables")
-        self.assertEqual(r.stdout.split(), ["open_files", "process_open_files", "process_open_sockets",
+        self.assertEqual(r.stdout.split(), ["audit_status", "open_files", "process_events",
+                                            "process_open_files", "process_open_sockets",
                                             "process_tree", "processes"])
         r = shell(".schema process_tree")
         self.assertIn("CREATE TABLE process_tree(", r.stdout)
