@@ -1,5 +1,7 @@
 #include "audit/record_parser.h"
 
+#include <cstdint>
+
 #include "proc/text_fields.h"
 
 namespace procaudit::audit {
@@ -42,7 +44,10 @@ std::optional<RecordHeader> ParseRecordHeader(std::string_view line) {
   int64_t seconds = 0;
   uint32_t millis = 0;
   const std::string_view ms_text = stamp.substr(dot + 1, colon - dot - 1);
-  if (!ParseInt(stamp.substr(0, dot), seconds) || seconds < 0 || ms_text.size() != 3 ||
+  // Seconds beyond what milliseconds in 64 bits can hold are not a kernel timestamp.
+  constexpr int64_t kMaxSeconds = INT64_MAX / 1000 - 1;
+  if (!ParseInt(stamp.substr(0, dot), seconds) || seconds < 0 || seconds > kMaxSeconds ||
+      ms_text.size() != 3 ||
       !ParseInt(ms_text, millis) || !ParseInt(stamp.substr(colon + 1), h.serial)) {
     return std::nullopt;
   }

@@ -58,6 +58,7 @@ TEST(ParseRecordHeader, RejectsWhatIsNotARecord) {
            "type=SYSCALL msg=audit(1682609045.52:29237): a=1",  // two-digit milliseconds
            "type=SYSCALL msg=audit(-1.000:1): a=1",
            "type=SYSCALL msg=audit(1.000:99999999999): a=1",  // serial beyond 32 bits
+           "type=SYSCALL msg=audit(9749191661853391.000:1): a=1",  // found by the fuzzer: ms overflow
            "\x7f" "ELF\x02\x01\x01",
            "node=",
        }) {
