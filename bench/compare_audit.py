@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import Command, capture, run_timed  # noqa: E402
-from report import write_section  # noqa: E402
+from report import code_version, write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -172,11 +172,7 @@ def main() -> int:
             f"{c.key} {c.wall[-1] * 1000:.0f}" for c in order) + " ms", file=sys.stderr)
     load_after = os.getloadavg()[0]
 
-    try:
-        commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
-                                capture_output=True, text=True).stdout.strip() or "?"
-    except OSError:
-        commit = "?"
+    commit = code_version(REPO)
     size_mb = log.stat().st_size / 1e6
     lines = ["# procaudit audit-log benchmarks\n"]
     what = (f"a real log recorded by `bench/record_storm.py` ({storm['storm_ok']} execs of "

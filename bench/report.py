@@ -6,7 +6,25 @@ compare_audit.py (section "audit"); each script replaces only its own section, b
 """
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+
+# What the measured binaries are built from; bench/results/ and the scripts do not count.
+CODE_PATHS = ("CMakeLists.txt", "src", "tables", "include", "specs", "bench/CMakeLists.txt",
+              "bench/*.c", "bench/*.cc")
+
+
+def code_version(repo: Path) -> str:
+    """The commit, plus "+uncommitted" when the code the binaries are built from differs."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(repo), *args], capture_output=True,
+                                  text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+    commit = git("rev-parse", "--short", "HEAD") or "?"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
+    return commit + ("+uncommitted" if dirty else "")
 
 
 def write_section(path: Path, name: str, text: str) -> None:

@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import write_section  # noqa: E402
+from report import code_version, write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER_RE = re.compile(r"^(type=(\S+) msg=audit\()(\d+)\.(\d{3}):(\d+)(\).*)$", re.S)
@@ -175,11 +175,7 @@ def main() -> int:
         results.append(r)
     base = baseline_rss(procaudit)
 
-    try:
-        commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
-                                capture_output=True, text=True).stdout.strip() or "?"
-    except OSError:
-        commit = "?"
+    commit = code_version(REPO)
     lines = ["# procaudit event ring memory\n"]
     lines.append(
         f"{datetime.datetime.now().isoformat(timespec='seconds')}, {platform.node()}, Linux "
