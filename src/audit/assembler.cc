@@ -14,7 +14,6 @@ namespace {
 // The kernel's longest record is 8970 bytes (MAX_AUDIT_MESSAGE_LENGTH); auditd's enriched
 // form adds to that. A "line" far longer is garbage, not a record.
 constexpr size_t kMaxLine = 64 * 1024;
-constexpr size_t kFeedBatch = 256 * 1024;
 
 // A printable excerpt of a bad line for the warning.
 std::string Excerpt(std::string_view line) {
@@ -24,6 +23,12 @@ std::string Excerpt(std::string_view line) {
   }
   if (line.size() > 60) out += "...";
   return out;
+}
+
+// The record types of process and file events: known without asking libaudit.
+bool IsCommonType(std::string_view t) {
+  return t == "SYSCALL" || t == "EXECVE" || t == "PATH" || t == "CWD" || t == "PROCTITLE" ||
+         t == "EOE" || t == "BPRM_FCAPS";
 }
 
 }  // namespace
@@ -56,12 +61,20 @@ void Assembler::Consume(const Chunk& chunk) {
     partial_.clear();
     skipping_ = false;
   }
-  std::string_view rest(chunk.bytes);
-  while (!rest.empty()) {
-    const size_t nl = rest.find('\n');
-    const std::string_view piece = rest.substr(0, nl);
+  // Accepted lines are fed to libauparse straight from the chunk, in runs: [run, pos) is a run
+  // of whole accepted lines not fed yet. Only a line split across chunks or one that needs
+  // trimming is copied.
+  const std::string_view data(chunk.bytes);
+  size_t pos = 0;
+  size_t run = 0;
+  auto feed_run = [&](size_t end) {
+    if (end > run) Feed(data.substr(run, end - run));
+  };
+  while (pos < data.size()) {
+    const size_t nl = data.find('\n', pos);
     if (nl == std::string_view::npos) {
       // Keep the unfinished line for the next chunk, unless it is already too long.
+      const std::string_view piece = data.substr(pos);
       if (!skipping_ && partial_.size() + piece.size() > kMaxLine) {
         ++line_no_;
         stats_.BadRecord(Where(), "line longer than " + std::to_string(kMaxLine) + " bytes");
@@ -71,72 +84,96 @@ void Assembler::Consume(const Chunk& chunk) {
       if (!skipping_) partial_.append(piece);
       break;
     }
-    rest.remove_prefix(nl + 1);
-    if (skipping_) {
-      skipping_ = false;
+    const std::string_view piece = data.substr(pos, nl - pos);
+    const size_t next = nl + 1;
+    if (skipping_ || !partial_.empty()) {
+      feed_run(pos);
+      run = next;
+      if (skipping_) {
+        skipping_ = false;  // the rest of an over-long line
+      } else {
+        ++line_no_;
+        partial_.append(piece);
+        if (Screen(partial_) != Verdict::kSkip) FeedCopy(partial_);
+        partial_.clear();
+      }
+      pos = next;
       continue;
     }
     ++line_no_;
-    if (partial_.empty()) {
-      Line(piece);
-    } else {
-      partial_.append(piece);
-      Line(partial_);
-      partial_.clear();
+    switch (Screen(piece)) {
+      case Verdict::kFeed:
+        break;  // stays in the run
+      case Verdict::kSkip:
+        feed_run(pos);
+        run = next;
+        break;
+      case Verdict::kFeedTrimmed:
+        feed_run(pos);
+        FeedCopy(piece);
+        run = next;
+        break;
     }
-    if (pending_.size() >= kFeedBatch) FeedPending();
+    pos = next;
   }
+  feed_run(pos);
   if (chunk.end_of_source) {
     if (!partial_.empty()) {
       ++line_no_;
-      Line(partial_);  // a last line without newline: a truncated file, still maybe whole
+      // A last line without newline: a truncated file, still maybe whole.
+      if (Screen(partial_) != Verdict::kSkip) FeedCopy(partial_);
       partial_.clear();
     }
     skipping_ = false;
   }
-  FeedPending();
   if (chunk.end_of_input) Finish();
 }
 
-void Assembler::Line(std::string_view line) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.find_first_not_of(" \t") == std::string_view::npos) return;  // blank
+// Feeds a copy of an accepted line, without a trailing CR, with its newline.
+void Assembler::FeedCopy(std::string_view line) {
+  while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  copy_.assign(line);
+  copy_.push_back('\n');
+  Feed(copy_);
+}
+
+Assembler::Verdict Assembler::Screen(std::string_view line) {
+  const bool cr = !line.empty() && line.back() == '\r';
+  if (cr) line.remove_suffix(1);
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return Verdict::kSkip;  // blank
   std::optional<RecordHeader> h = ParseRecordHeader(line);
   if (!h) {
     stats_.BadRecord(Where(), "not an audit record: " + Excerpt(line));
-    return;
+    return Verdict::kSkip;
   }
   if (line.find('\0') != std::string_view::npos) {
     stats_.BadRecord(Where(), "NUL byte in record: " + Excerpt(line));
-    return;
+    return Verdict::kSkip;
   }
-  // Types libaudit cannot name are still fed (they belong to an event), but counted.
-  const std::string type(h->type);
-  if (!known_types_.contains(type) && !unknown_types_.contains(type)) {
-    // auditd writes types it has no name for as UNKNOWN[number]; libaudit parses those too.
-    const bool known = !type.starts_with("UNKNOWN[") && audit_name_to_msg_type(type.c_str()) >= 0;
-    (known ? known_types_ : unknown_types_).insert(type);
-  }
-  if (unknown_types_.contains(type)) stats_.unknown_types.fetch_add(1, std::memory_order_relaxed);
   stats_.records.fetch_add(1, std::memory_order_relaxed);
-  pending_.append(line);
-  pending_.push_back('\n');
+  // Types libaudit cannot name are still fed (they belong to an event), but counted.
+  if (!IsCommonType(h->type)) {
+    const std::string type(h->type);
+    if (!known_types_.contains(type) && !unknown_types_.contains(type)) {
+      // auditd writes types it has no name for as UNKNOWN[number]; libaudit parses those too.
+      const bool known = !type.starts_with("UNKNOWN[") && audit_name_to_msg_type(type.c_str()) >= 0;
+      (known ? known_types_ : unknown_types_).insert(type);
+    }
+    if (unknown_types_.contains(type)) stats_.unknown_types.fetch_add(1, std::memory_order_relaxed);
+  }
+  return cr ? Verdict::kFeedTrimmed : Verdict::kFeed;
 }
 
-void Assembler::FeedPending() {
-  if (pending_.empty()) return;
-  auparse_feed(au_, pending_.data(), pending_.size());
-  pending_.clear();
+void Assembler::Feed(std::string_view bytes) {
+  auparse_feed(au_, bytes.data(), bytes.size());
 }
 
 void Assembler::Age(std::chrono::steady_clock::time_point now) {
-  FeedPending();
   auparse_feed_age_events(au_);
   tracker_.Age(now);
 }
 
 void Assembler::Finish() {
-  FeedPending();
   auparse_flush_feed(au_);
   tracker_.Flush();
 }
@@ -156,7 +193,7 @@ void Assembler::HandleEvent() {
       if (const char* text = auparse_get_record_text(au_)) records_.emplace_back(text);
     } while (auparse_next_record(au_) > 0);
   }
-  SyscallEvent ev;
+  SyscallEvent& ev = event_;
   switch (BuildSyscallEvent(records_, &ev, &build_error_)) {
     case BuildResult::kProcessEvent:
       if (!build_error_.empty()) stats_.BadRecord("event " + std::to_string(ev.serial), build_error_);

@@ -39,10 +39,14 @@ class Assembler {
   void Finish();
 
  private:
+  enum class Verdict { kFeed, kFeedTrimmed, kSkip };
   static void OnEvent(auparse_state_t* au, int type, void* self);
   void HandleEvent();
-  void Line(std::string_view line);
-  void FeedPending();
+  // Whether a line is fed (counting and describing it if not).
+  Verdict Screen(std::string_view line);
+  void Feed(std::string_view bytes);
+  // REQUIRES: Screen(line) accepted it.
+  void FeedCopy(std::string_view line);
   std::string Where() const;
 
   ProcessTracker& tracker_;
@@ -53,8 +57,9 @@ class Assembler {
   uint64_t line_no_ = 0;
   std::string partial_;     // a line split across chunks
   bool skipping_ = false;   // inside an over-long line, until its newline
-  std::string pending_;     // screened lines waiting to be fed, in one auparse_feed call
+  std::string copy_;        // a line fed from a copy: split across chunks, or trimmed
   std::vector<std::string_view> records_;
+  SyscallEvent event_;  // the event being built, handed on to the tracker
   std::string build_error_;
   std::unordered_set<std::string> known_types_;
   std::unordered_set<std::string> unknown_types_;

@@ -234,6 +234,13 @@ class ArgvCollector {
   std::string broken_;
 };
 
+// Only PATH item 0 of an exec is used; the kernel writes item= first, so the others are
+// skipped without parsing their fields.
+bool IsItemZero(std::string_view body) {
+  const size_t b = body.find_first_not_of(' ');
+  return b != std::string_view::npos && body.substr(b).starts_with("item=0 ");
+}
+
 void ParsePathRecord(std::string_view body, SyscallEvent& ev) {
   FieldIterator it(body);
   std::string_view name, v;
@@ -281,18 +288,24 @@ const char* ProcessSyscallName(ProcessSyscall s) {
 BuildResult BuildSyscallEvent(std::span<const std::string_view> records, SyscallEvent* out,
                               std::string* error) {
   error->clear();
-  // The SYSCALL record decides whether this is ours at all; find it first.
-  std::optional<RecordHeader> syscall_header;
+  // Each header once; the SYSCALL record decides whether this is ours at all.
+  thread_local std::vector<RecordHeader> headers;
+  headers.clear();
+  const RecordHeader* syscall_header = nullptr;
   for (std::string_view line : records) {
-    std::optional<RecordHeader> h = ParseRecordHeader(line);
-    if (h && h->type == "SYSCALL") {
-      syscall_header = h;
+    if (std::optional<RecordHeader> h = ParseRecordHeader(line)) headers.push_back(*h);
+  }
+  for (const RecordHeader& h : headers) {
+    if (h.type == "SYSCALL") {
+      syscall_header = &h;
       break;
     }
   }
   if (!syscall_header) return BuildResult::kOtherEvent;
 
-  SyscallEvent ev;
+  // Built in place: the caller's event is reused from one event to the next.
+  SyscallEvent& ev = *out;
+  ev = SyscallEvent{};
   uint32_t elf = 0;
   int64_t nr = -1;
   ev.time_ms = syscall_header->time_ms;
@@ -308,22 +321,20 @@ BuildResult BuildSyscallEvent(std::span<const std::string_view> records, Syscall
 
   ArgvCollector argv;
   bool saw_execve = false;
-  for (std::string_view line : records) {
-    std::optional<RecordHeader> h = ParseRecordHeader(line);
-    if (!h) continue;
-    if (h->type == "EXECVE") {
+  for (const RecordHeader& h : headers) {
+    if (h.type == "EXECVE") {
       saw_execve = true;
-      argv.Add(h->body);
-    } else if (h->type == "CWD") {
-      ev.cwd = SingleField(h->body, "cwd");
-    } else if (h->type == "PATH") {
-      ParsePathRecord(h->body, ev);
-    } else if (h->type == "PROCTITLE") {
-      ev.proctitle = SingleField(h->body, "proctitle");
+      argv.Add(h.body);
+    } else if (h.type == "CWD") {
+      ev.cwd = SingleField(h.body, "cwd");
+    } else if (h.type == "PATH" && IsExec(ev.syscall) && IsItemZero(h.body)) {
+      ParsePathRecord(h.body, ev);
+    } else if (h.type == "PROCTITLE" && !IsExec(ev.syscall)) {
+      // An exec's arguments come from EXECVE; its PROCTITLE may even be the old image's.
+      ev.proctitle = SingleField(h.body, "proctitle");
     }
   }
   if (saw_execve) ev.argv = argv.Take(error);
-  *out = std::move(ev);
   return BuildResult::kProcessEvent;
 }
 

@@ -18,7 +18,8 @@ enum class BuildResult {
 };
 
 // records: the lines of one event, in the order they were logged. Fields after an ENRICHED
-// separator are ignored. REQUIRES: out and error are not null.
+// separator are ignored. *out is overwritten (also for other events). REQUIRES: out and error
+// are not null.
 BuildResult BuildSyscallEvent(std::span<const std::string_view> records, SyscallEvent* out,
                               std::string* error);
 

@@ -1,6 +1,7 @@
 #include "audit/process_tracker.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "audit/event_builder.h"
 #include "util/json.h"
@@ -37,21 +38,27 @@ void ProcessTracker::CountOther(uint32_t serial, int64_t time_ms) {
   serials_.Count(serials_.Unwrap(serial, time_ms));
 }
 
-void ProcessTracker::Submit(SyscallEvent ev) {
+void ProcessTracker::Submit(SyscallEvent&& ev) {
   const uint64_t u = serials_.Unwrap(ev.serial, ev.time_ms);
+  // Events arrive nearly in serial order: append, or insert a little before the end.
+  auto at = held_.end();
+  if (!held_.empty() && u <= held_.back().key) {
+    at = std::lower_bound(held_.begin(), held_.end(), u,
+                          [](const Held& h, uint64_t key) { return h.key < key; });
+    if (at != held_.end() && at->key == u) return;  // the same serial twice: keep the first
+  }
   serials_.Count(u);
   if (last_released_ && u <= *last_released_) stats_.late_events.fetch_add(1);
   newest_held_time_ms_ = std::max(newest_held_time_ms_, ev.time_ms);
   HoldIndexAdd(ev);
-  auto [it, inserted] = held_.try_emplace(u, Held{std::move(ev), std::chrono::steady_clock::now()});
-  if (!inserted) HoldIndexRemove(ev);  // the same serial twice: keep the first
+  held_.insert(at, Held{u, std::move(ev), std::chrono::steady_clock::now()});
   ReleaseReady();
 }
 
 void ProcessTracker::ReleaseReady() {
   while (!held_.empty() &&
          (held_.size() > options_.max_held ||
-          newest_held_time_ms_ - held_.begin()->second.ev.time_ms > options_.window_ms)) {
+          newest_held_time_ms_ - held_.front().ev.time_ms > options_.window_ms)) {
     ReleaseFront();
   }
 }
@@ -62,15 +69,16 @@ void ProcessTracker::Flush() {
 
 void ProcessTracker::Age(std::chrono::steady_clock::time_point now) {
   const auto window = std::chrono::milliseconds(options_.window_ms);
-  while (!held_.empty() && now - held_.begin()->second.arrived > window) ReleaseFront();
+  while (!held_.empty() && now - held_.front().arrived > window) ReleaseFront();
 }
 
 void ProcessTracker::ReleaseFront() {
-  auto node = held_.extract(held_.begin());
-  const SyscallEvent& ev = node.mapped().ev;
+  const Held& front = held_.front();
+  const SyscallEvent& ev = front.ev;
   HoldIndexRemove(ev);
-  if (!last_released_ || node.key() > *last_released_) last_released_ = node.key();
+  if (!last_released_ || front.key > *last_released_) last_released_ = front.key;
   ring_.Write([&](EventRing::Writer& w) { Apply(ev, w); });
+  held_.pop_front();
   if (++released_since_prune_ >= kPruneEvery) Prune();
 }
 
@@ -87,7 +95,7 @@ void ProcessTracker::HoldIndexRemove(const SyscallEvent& ev) {
     if (auto c = it->second.find(ev.pid); c != it->second.end() && --c->second == 0) {
       it->second.erase(c);
     }
-    if (it->second.empty()) held_children_.erase(it);
+    // An emptied map stays for the parent's next child (Prune drops it): no churn.
   }
 }
 
@@ -119,8 +127,7 @@ ProcessTracker::Proc& ProcessTracker::Touch(const SyscallEvent& ev, EventRing::W
   if (p.path == StringPool::kNull && ev.exe) p.path = w.Intern(*ev.exe);
   if (p.argv_json == StringPool::kNull) {
     if (auto argv = ArgvFromProctitle(ev.proctitle)) {
-      p.argv_json = w.Intern(JsonStringArray(*argv));
-      p.cmdline = w.Intern(JoinCmdline(*argv));
+      std::tie(p.argv_json, p.cmdline) = InternArgv(*argv, w);
       p.argc = static_cast<int32_t>(argv->size());
     }
   }
@@ -143,7 +150,25 @@ void ProcessTracker::InheritFromParent(const SyscallEvent& ev, Proc& p, EventRin
   p.container_id = from.container_id;
 }
 
-ProcessEventRow ProcessTracker::BaseRow(const SyscallEvent& ev, EventRing::Writer& w) const {
+// The JSON and the joined form of an argv, interned. The same command lines come back again
+// and again (a build, a cron job, an exec storm), so both are cached by the raw arguments:
+// JSON encoding is the costliest step of an exec.
+std::pair<StrId, StrId> ProcessTracker::InternArgv(const std::vector<std::string>& argv,
+                                                   EventRing::Writer& w) {
+  std::string& key = argv_key_;
+  key.clear();
+  for (const std::string& a : argv) {
+    key.append(a);
+    key.push_back('\0');
+  }
+  if (auto it = argv_cache_.find(key); it != argv_cache_.end()) return it->second;
+  if (argv_cache_.size() >= kArgvCacheSize) argv_cache_.clear();
+  const std::pair<StrId, StrId> ids{w.Intern(JsonStringArray(argv)), w.Intern(JoinCmdline(argv))};
+  argv_cache_.emplace(key, ids);
+  return ids;
+}
+
+ProcessEventRow ProcessTracker::BaseRow(const SyscallEvent& ev, EventRing::Writer& w) {
   ProcessEventRow row;
   row.time_ms = ev.time_ms;
   row.serial = ev.serial;
@@ -155,10 +180,10 @@ ProcessEventRow ProcessTracker::BaseRow(const SyscallEvent& ev, EventRing::Write
   row.syscall = ev.syscall;
   if (ev.has_result) row.flags |= ProcessEventRow::kHasResult;
   if (ev.success) row.flags |= ProcessEventRow::kSuccess;
-  row.arch = w.Intern(ev.arch);
-  if (ev.tty) row.tty = w.Intern(*ev.tty);
-  if (ev.comm) row.comm = w.Intern(*ev.comm);
-  if (ev.key) row.key = w.Intern(*ev.key);
+  row.arch = recent_.arch.Get(ev.arch, w);
+  if (ev.tty) row.tty = recent_.tty.Get(*ev.tty, w);
+  if (ev.comm) row.comm = recent_.comm.Get(*ev.comm, w);
+  if (ev.key) row.key = recent_.key.Get(*ev.key, w);
   return row;
 }
 
@@ -194,8 +219,7 @@ void ProcessTracker::ApplyExec(const SyscallEvent& ev, EventRing::Writer& w) {
     if (ev.exe) p.path = w.Intern(*ev.exe);
     if (ev.cwd) p.cwd = w.Intern(*ev.cwd);
     if (ev.argv) {
-      p.argv_json = w.Intern(JsonStringArray(*ev.argv));
-      p.cmdline = w.Intern(JoinCmdline(*ev.argv));
+      std::tie(p.argv_json, p.cmdline) = InternArgv(*ev.argv, w);
       p.argc = static_cast<int32_t>(ev.argv->size());
     } else {
       // The new image's arguments are unknown: never show the old image's.
@@ -208,8 +232,7 @@ void ProcessTracker::ApplyExec(const SyscallEvent& ev, EventRing::Writer& w) {
   if (!ev.success) {
     // A failed exec keeps the old image; the row shows what was asked for, when logged.
     if (ev.argv) {
-      row.argv_json = w.Intern(JsonStringArray(*ev.argv));
-      row.cmdline = w.Intern(JoinCmdline(*ev.argv));
+      std::tie(row.argv_json, row.cmdline) = InternArgv(*ev.argv, w);
       row.argc = static_cast<int32_t>(ev.argv->size());
       row.flags |= ProcessEventRow::kHasArgc;
     }
@@ -355,6 +378,7 @@ void ProcessTracker::Prune() {
   std::erase_if(procs_, [&](const auto& kv) {
     return kv.second.ended && kv.second.first_time_ms < horizon && !held_pids_.contains(kv.first);
   });
+  std::erase_if(held_children_, [](const auto& kv) { return kv.second.empty(); });
   for (auto it = unborn_by_parent_.begin(); it != unborn_by_parent_.end();) {
     std::erase_if(it->second, [&](int32_t pid) {
       auto p = procs_.find(pid);

@@ -22,8 +22,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
+#include <deque>
 #include <optional>
+#include <string>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -44,7 +46,7 @@ class ProcessTracker {
   ProcessTracker(EventRing& ring, PipelineStats& stats) : ProcessTracker(ring, stats, Options{}) {}
 
   // Takes one event, in any order. REQUIRES: called from the assembler thread only.
-  void Submit(SyscallEvent ev);
+  void Submit(SyscallEvent&& ev);
   // Counts an event that is not a process event, for serial-gap accounting.
   void CountOther(uint32_t serial, int64_t time_ms);
   // Releases every held event: end of the input.
@@ -56,6 +58,7 @@ class ProcessTracker {
 
  private:
   struct Held {
+    uint64_t key;  // unwrapped serial
     SyscallEvent ev;
     std::chrono::steady_clock::time_point arrived;
   };
@@ -85,9 +88,10 @@ class ProcessTracker {
   std::optional<Child> ResolveChild(const SyscallEvent& ev);
   Proc& Touch(const SyscallEvent& ev, EventRing::Writer& w);
   void InheritFromParent(const SyscallEvent& ev, Proc& p, EventRing::Writer& w);
-  ProcessEventRow BaseRow(const SyscallEvent& ev, EventRing::Writer& w) const;
+  ProcessEventRow BaseRow(const SyscallEvent& ev, EventRing::Writer& w);
   void SetImage(ProcessEventRow& row, const Proc& p) const;
   void SetParent(ProcessEventRow& row, int32_t parent) const;
+  std::pair<StrId, StrId> InternArgv(const std::vector<std::string>& argv, EventRing::Writer& w);
   void Prune();
 
   void HoldIndexAdd(const SyscallEvent& ev);
@@ -97,7 +101,7 @@ class ProcessTracker {
   PipelineStats& stats_;
   const Options options_;
   SerialClock serials_;
-  std::map<uint64_t, Held> held_;  // by unwrapped serial
+  std::deque<Held> held_;  // sorted by key
   int64_t newest_held_time_ms_ = 0;
   std::optional<uint64_t> last_released_;
   // Held events by pid, and by ppid then pid: the look-ahead for births.
@@ -108,6 +112,26 @@ class ProcessTracker {
   // Pids seen before their birth, by their kernel ppid: candidates for a namespaced clone.
   std::unordered_map<int32_t, std::vector<int32_t>> unborn_by_parent_;
   uint64_t released_since_prune_ = 0;
+  // argv (NUL-joined) -> (JSON, cmdline) ids; cleared when full.
+  static constexpr size_t kArgvCacheSize = 1 << 14;
+  std::unordered_map<std::string, std::pair<StrId, StrId>> argv_cache_;
+  std::string argv_key_;
+  // The last value of fields that repeat from one event to the next, and its id: most events
+  // share arch, tty, key and often comm, and this spares hashing them.
+  struct LastInterned {
+    std::string value;
+    StrId id = 0;
+    StrId Get(const std::string& v, EventRing::Writer& w) {
+      if (id == 0 || v != value) {
+        value = v;
+        id = w.Intern(v);
+      }
+      return id;
+    }
+  };
+  struct {
+    LastInterned arch, tty, comm, key;
+  } recent_;
 };
 
 }  // namespace procaudit::audit

@@ -148,7 +148,7 @@ TEST_F(TrackerTest, ChildExitLoggedBeforeVforkIsTheSameProcess) {
   tracker_.Submit(Exec(1, 100, 1, "/usr/bin/raw_fork", {"raw_fork"}));
   SyscallEvent exit = ExitGroup(3, 101, 100, 5);
   exit.exe = "/usr/bin/raw_fork";
-  tracker_.Submit(exit);
+  tracker_.Submit(std::move(exit));
   tracker_.Submit(Fork(4, 100, 1, 101, ProcessSyscall::kVfork, 0));
   const auto rows = Rows();
   ASSERT_EQ(rows.size(), 3u);
