@@ -141,13 +141,18 @@ void ProcessTracker::InheritFromParent(const SyscallEvent& ev, Proc& p, EventRin
   if (parent == procs_.end() || parent->second.ended || IsExec(ev.syscall)) return;
   const Proc& from = parent->second;
   if (ev.exe && from.path != w.Intern(*ev.exe)) return;
-  p.path = from.path;
-  p.cwd = from.cwd;
-  p.argv_json = from.argv_json;
-  p.cmdline = from.cmdline;
-  p.argc = from.argc;
-  p.cgroup = from.cgroup;
-  p.container_id = from.container_id;
+  CopyImage(from, p);
+}
+
+// What a child starts with: its parent's executable, arguments, directory and cgroup.
+void ProcessTracker::CopyImage(const Proc& from, Proc& to) {
+  to.path = from.path;
+  to.cwd = from.cwd;
+  to.argv_json = from.argv_json;
+  to.cmdline = from.cmdline;
+  to.argc = from.argc;
+  to.cgroup = from.cgroup;
+  to.container_id = from.container_id;
 }
 
 // The JSON and the joined form of an argv, interned. The same command lines come back again
@@ -320,11 +325,7 @@ void ProcessTracker::ApplyBirth(const SyscallEvent& ev, EventRing::Writer& w) {
     kid = Proc{};
     kid.first_time_ms = ev.time_ms;
     kid.first_eid = w.next_eid();
-    kid.path = inherited.path;
-    kid.cmdline = inherited.cmdline;
-    kid.argv_json = inherited.argv_json;
-    kid.argc = inherited.argc;
-    kid.cwd = inherited.cwd;
+    CopyImage(inherited, kid);
   }
   if (kid.cgroup == StringPool::kNull) {
     kid.cgroup = inherited.cgroup;

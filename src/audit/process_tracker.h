@@ -88,6 +88,7 @@ class ProcessTracker {
   std::optional<Child> ResolveChild(const SyscallEvent& ev);
   Proc& Touch(const SyscallEvent& ev, EventRing::Writer& w);
   void InheritFromParent(const SyscallEvent& ev, Proc& p, EventRing::Writer& w);
+  static void CopyImage(const Proc& from, Proc& to);
   ProcessEventRow BaseRow(const SyscallEvent& ev, EventRing::Writer& w);
   void SetImage(ProcessEventRow& row, const Proc& p) const;
   void SetParent(ProcessEventRow& row, int32_t parent) const;
