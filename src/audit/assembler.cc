@@ -188,7 +188,9 @@ void Assembler::OnEvent(auparse_state_t* au, int type, void* self) {
 void Assembler::HandleEvent() {
   stats_.events.fetch_add(1, std::memory_order_relaxed);
   records_.clear();
+  int first_type = 0;
   if (auparse_first_record(au_) > 0) {
+    first_type = auparse_get_type(au_);
     do {
       if (const char* text = auparse_get_record_text(au_)) records_.emplace_back(text);
     } while (auparse_next_record(au_) > 0);
@@ -203,6 +205,9 @@ void Assembler::HandleEvent() {
       stats_.BadRecord("event " + std::to_string(auparse_get_serial(au_)), build_error_);
       break;
     case BuildResult::kOtherEvent:
+      // auditd's own DAEMON_* records carry auditd's serial, not the kernel's: counting them
+      // would make the whole log look like a gap.
+      if (first_type >= 1200 && first_type <= 1299) break;
       if (const au_event_t* e = auparse_get_timestamp(au_)) {
         tracker_.CountOther(static_cast<uint32_t>(e->serial),
                             static_cast<int64_t>(e->sec) * 1000 + e->milli);

@@ -329,8 +329,9 @@ BuildResult BuildSyscallEvent(std::span<const std::string_view> records, Syscall
       ev.cwd = SingleField(h.body, "cwd");
     } else if (h.type == "PATH" && IsExec(ev.syscall) && IsItemZero(h.body)) {
       ParsePathRecord(h.body, ev);
-    } else if (h.type == "PROCTITLE" && !IsExec(ev.syscall)) {
-      // An exec's arguments come from EXECVE; its PROCTITLE may even be the old image's.
+    } else if (h.type == "PROCTITLE" && !(IsExec(ev.syscall) && ev.success)) {
+      // A successful exec's arguments come from EXECVE (its PROCTITLE may still be the old
+      // image's); a failed one keeps the caller's, which PROCTITLE shows.
       ev.proctitle = SingleField(h.body, "proctitle");
     }
   }

@@ -149,6 +149,25 @@ TEST(ProcessEventsRecorded, WorkloadBirthsAreProcessesAndExecsHaveParents) {
   EXPECT_EQ(db.Value("SELECT bad_records FROM audit_status"), "0");
 }
 
+TEST(ProcessEventsRecorded, DaemonRecordsAreNotSerialGaps) {
+  TestDb db;
+  // The recording starts and ends with auditd's DAEMON_START/DAEMON_END, numbered by auditd,
+  // far from the kernel's serials: counted, they would make gaps wider than the log itself.
+  const std::string span = db.Value("SELECT max(serial) - min(serial) FROM " +
+                                    Events(FixtureAuditLog()));
+  const std::string gaps = db.Value("SELECT serial_gaps FROM audit_status");
+  EXPECT_LT(std::stoll(gaps), std::stoll(span));
+}
+
+TEST(ProcessEventsRecorded, FailedExecKeepsTheCallersCommandLine) {
+  TestDb db;
+  // A failed exec (PATH search) by a process first seen there: its cmdline is the caller's,
+  // from PROCTITLE, not NULL.
+  EXPECT_EQ(db.Value("SELECT count(*) FROM " + Events(FixtureAuditLog()) +
+                     " WHERE syscall = 'execve' AND success = 0 AND cmdline IS NULL"),
+            "0");
+}
+
 TEST(ProcessEventsRecorded, EnrichedLogGivesTheSameRowsAsRaw) {
   TestDb db;
   // The enriched log is another run (other pids, and whatever else ran meanwhile): compare the
