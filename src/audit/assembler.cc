@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "audit/event_builder.h"
 #include "audit/record_parser.h"
 
 namespace procaudit::audit {
@@ -34,7 +33,7 @@ bool IsCommonType(std::string_view t) {
 }  // namespace
 
 Assembler::Assembler(ProcessTracker& tracker, PipelineStats& stats, std::vector<std::string> names)
-    : tracker_(tracker), stats_(stats), names_(std::move(names)) {
+    : stats_(stats), names_(std::move(names)), worker_(tracker, stats) {
   au_ = auparse_init(AUSOURCE_FEED, nullptr);
   if (!au_) throw std::runtime_error("libauparse could not start a feed");
   auparse_add_callback(
@@ -170,12 +169,12 @@ void Assembler::Feed(std::string_view bytes) {
 
 void Assembler::Age(std::chrono::steady_clock::time_point now) {
   auparse_feed_age_events(au_);
-  tracker_.Age(now);
+  worker_.Age(now);
 }
 
 void Assembler::Finish() {
   auparse_flush_feed(au_);
-  tracker_.Flush();
+  worker_.Finish();
 }
 
 void Assembler::OnEvent(auparse_state_t* au, int type, void* self) {
@@ -195,25 +194,9 @@ void Assembler::HandleEvent() {
       if (const char* text = auparse_get_record_text(au_)) records_.emplace_back(text);
     } while (auparse_next_record(au_) > 0);
   }
-  SyscallEvent& ev = event_;
-  switch (BuildSyscallEvent(records_, &ev, &build_error_)) {
-    case BuildResult::kProcessEvent:
-      if (!build_error_.empty()) stats_.BadRecord("event " + std::to_string(ev.serial), build_error_);
-      tracker_.Submit(std::move(ev));
-      break;
-    case BuildResult::kMalformed:
-      stats_.BadRecord("event " + std::to_string(auparse_get_serial(au_)), build_error_);
-      break;
-    case BuildResult::kOtherEvent:
-      // auditd's own DAEMON_* records carry auditd's serial, not the kernel's: counting them
-      // would make the whole log look like a gap.
-      if (first_type >= 1200 && first_type <= 1299) break;
-      if (const au_event_t* e = auparse_get_timestamp(au_)) {
-        tracker_.CountOther(static_cast<uint32_t>(e->serial),
-                            static_cast<int64_t>(e->sec) * 1000 + e->milli);
-      }
-      break;
-  }
+  const au_event_t* e = auparse_get_timestamp(au_);
+  worker_.Add(records_, e ? static_cast<uint32_t>(e->serial) : 0,
+              e ? static_cast<int64_t>(e->sec) * 1000 + e->milli : 0, first_type);
 }
 
 }  // namespace procaudit::audit

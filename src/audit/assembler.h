@@ -3,10 +3,11 @@
 // It splits chunks into lines, screens out lines that are not audit records (counted, the
 // first one described), feeds the rest to libauparse (AUSOURCE_FEED), which groups records
 // into events by serial even when they interleave, and completes events without EOE (auditd's
-// log files have none) by type and by a timeout. Each completed event is decoded by
-// BuildSyscallEvent and handed to the process tracker.
+// log files have none) by type and by a timeout. Each completed event goes to the EventWorker,
+// which decodes it and runs the process tracker on a second thread.
 //
-// Thread rules: single-threaded; everything here belongs to the thread that calls it.
+// Thread rules: everything here belongs to the thread that calls it (the assembler thread);
+// the tracker belongs to the worker thread until Finish returns.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "audit/chunk_queue.h"
+#include "audit/event_worker.h"
 #include "audit/pipeline_stats.h"
 #include "audit/process_tracker.h"
 
@@ -35,7 +37,7 @@ class Assembler {
   void Consume(const Chunk& chunk);
   // Completes events whose records stopped coming (live sources, on a timer).
   void Age(std::chrono::steady_clock::time_point now);
-  // Completes everything: the input ended.
+  // Completes everything: the input ended. Throws the worker's error, if any.
   void Finish();
 
  private:
@@ -49,7 +51,6 @@ class Assembler {
   void FeedCopy(std::string_view line);
   std::string Where() const;
 
-  ProcessTracker& tracker_;
   PipelineStats& stats_;
   std::vector<std::string> names_;
   auparse_state_t* au_ = nullptr;
@@ -59,10 +60,9 @@ class Assembler {
   bool skipping_ = false;   // inside an over-long line, until its newline
   std::string copy_;        // a line fed from a copy: split across chunks, or trimmed
   std::vector<std::string_view> records_;
-  SyscallEvent event_;  // the event being built, handed on to the tracker
-  std::string build_error_;
   std::unordered_set<std::string> known_types_;
   std::unordered_set<std::string> unknown_types_;
+  EventWorker worker_;  // last: its thread stops before the rest goes
 };
 
 }  // namespace procaudit::audit

@@ -32,12 +32,10 @@ void Pipeline::AssemblerMain(std::stop_token stop) {
       }
       assembler.Consume(*chunk);
       if (chunk->end_of_input) break;
-      serial_gaps_.store(tracker_.serial_gaps(), std::memory_order_relaxed);
     }
   } catch (const std::exception& e) {
     assemble_error_ = e.what();
   }
-  serial_gaps_.store(tracker_.serial_gaps(), std::memory_order_relaxed);
   assembled_.store(true, std::memory_order_release);
   assembled_.notify_all();
 }
@@ -63,6 +61,8 @@ std::string Pipeline::Wait(const std::function<void(uint64_t, uint64_t)>& progre
   return !assemble_error_.empty() ? assemble_error_ : read_error_;
 }
 
-uint64_t Pipeline::serial_gaps() const { return serial_gaps_.load(std::memory_order_relaxed); }
+uint64_t Pipeline::serial_gaps() const {
+  return stats_.serial_gaps.load(std::memory_order_relaxed);
+}
 
 }  // namespace procaudit::audit

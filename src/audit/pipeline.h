@@ -3,7 +3,9 @@
 // Thread roles:
 //   reader thread     EventSource::Run: reads and queues, nothing else, so a slow consumer
 //                     never makes the kernel (or auditd's plugin pipe) wait.
-//   assembler thread  Assembler + ProcessTracker: parses, groups, orders, writes the ring.
+//   assembler thread  Assembler: screens lines, feeds libauparse, batches completed events.
+//   worker thread     EventWorker (owned by the Assembler): decodes events, runs the
+//                     ProcessTracker, which orders them and writes the ring.
 //   owner's thread    constructs, waits (Wait), stops (destructor). Queries read the ring
 //                     concurrently through EventRing::Reader.
 #pragma once
@@ -51,7 +53,6 @@ class Pipeline {
   std::string read_error_;
   std::string assemble_error_;
   std::atomic<bool> assembled_{false};
-  std::atomic<uint64_t> serial_gaps_{0};
   std::jthread assembler_;
   std::jthread reader_;
 };
