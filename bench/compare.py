@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from report import write_section
+from report import command_table, write_section
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -279,14 +279,7 @@ def main() -> int:
         lines.append(f"| {label} | {pa_ms:.1f} | {other_ms:.1f} | {ratio_text} | "
                      f"{target_text} | {met_text} |")
     lines.append("")
-    lines.append("Every command (wall ms: median, min; CPU ms user+sys: median):\n")
-    lines.append("| command | median ms | min ms | CPU ms |")
-    lines.append("|---|---:|---:|---:|")
-    for cmd in commands.values():
-        shown = " ".join(Path(cmd.argv[0]).name if i == 0 else (f'"{x}"' if " " in x else x)
-                         for i, x in enumerate(cmd.argv))
-        lines.append(f"| `{shown}` | {cmd.median_ms():.1f} | {cmd.min_ms():.1f} | "
-                     f"{cmd.cpu_ms():.1f} |")
+    lines.extend(command_table(commands.values(), with_rss=False))
     report = "\n".join(lines) + "\n"
     print(report)
     out = Path(args.output)

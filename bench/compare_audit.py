@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import Command, capture, run_timed  # noqa: E402
-from report import code_version, write_section  # noqa: E402
+from report import code_version, command_table, write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -208,15 +208,8 @@ def main() -> int:
         lines.append(f"| {label} | {pa_ms:.1f} | {other_ms:.1f} | {ratio_text} | "
                      f"{target_text} | {met_text} |")
     lines.append("")
-    lines.append("Every command (wall ms: median, min; CPU ms user+sys: median; peak RSS MB: "
-                 "median):\n")
-    lines.append("| command | median ms | min ms | CPU ms | peak RSS MB |")
-    lines.append("|---|---:|---:|---:|---:|")
-    for cmd in commands.values():
-        shown = " ".join(Path(x).name if i == 0 else (f'"{x}"' if " " in x else x)
-                         for i, x in enumerate(cmd.argv)).replace(str(log), "LOG")
-        lines.append(f"| `{shown}` | {cmd.median_ms():.1f} | {cmd.min_ms():.1f} | "
-                     f"{cmd.cpu_ms():.1f} | {cmd.rss_mb():.1f} |")
+    lines.extend(command_table(commands.values(), with_rss=True,
+                               shorten=lambda text: text.replace(str(log), "LOG")))
     report = "\n".join(lines) + "\n"
     print(report)
     out = Path(args.output)

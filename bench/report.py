@@ -39,3 +39,18 @@ def write_section(path: Path, name: str, text: str) -> None:
         new = (old.rstrip("\n") + "\n\n" if old.strip() else "") + block
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(new)
+
+
+def command_table(commands, with_rss: bool, shorten=lambda text: text) -> list[str]:
+    """The "every command" table of a report: wall median and min, CPU, and peak RSS if asked.
+    shorten rewrites each shown command line (e.g. a long log path to LOG)."""
+    rss_head = "; peak RSS MB: median" if with_rss else ""
+    lines = [f"Every command (wall ms: median, min; CPU ms user+sys: median{rss_head}):\n",
+             "| command | median ms | min ms | CPU ms |" + (" peak RSS MB |" if with_rss else ""),
+             "|---|---:|---:|---:|" + ("---:|" if with_rss else "")]
+    for cmd in commands:
+        shown = shorten(" ".join(Path(x).name if i == 0 else (f'"{x}"' if " " in x else x)
+                                 for i, x in enumerate(cmd.argv)))
+        row = f"| `{shown}` | {cmd.median_ms():.1f} | {cmd.min_ms():.1f} | {cmd.cpu_ms():.1f} |"
+        lines.append(row + (f" {cmd.rss_mb():.1f} |" if with_rss else ""))
+    return lines

@@ -5,7 +5,7 @@
 // valid while rows arrive in time order, which the tracker's serial ordering gives; a clock
 // step back turns it off and time constraints fall back to a scan).
 //
-// Thread rules: one writer (the assembler thread, through Write) and any number of readers
+// Thread rules: one writer (the event worker thread, through Write) and any number of readers
 // (SQLite cursors, through Reader). A Reader holds the shared lock for its lifetime, so rows
 // and pooled strings it has seen stay put.
 #pragma once

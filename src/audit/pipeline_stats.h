@@ -1,5 +1,5 @@
 // Counters of one event pipeline, read by audit_status and by the warnings the shell prints.
-// Written by the reader and assembler threads, read by anyone: atomics, plus a mutex for the
+// Written by the reader, assembler and event worker threads, read by anyone: atomics, plus a mutex for the
 // first bad line's text.
 #pragma once
 

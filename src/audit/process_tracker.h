@@ -17,7 +17,7 @@
 // is the namespace pid. clone3 carries no flags in its record, so a clone3 whose child never
 // shows up is taken for pthread_create (glibc's threads use clone3) and gives no row.
 //
-// Thread rules: single-threaded; the assembler thread owns it.
+// Thread rules: single-threaded; the event worker thread owns it (see event_worker.h).
 #pragma once
 
 #include <chrono>
@@ -45,7 +45,7 @@ class ProcessTracker {
   ProcessTracker(EventRing& ring, PipelineStats& stats, Options options);
   ProcessTracker(EventRing& ring, PipelineStats& stats) : ProcessTracker(ring, stats, Options{}) {}
 
-  // Takes one event, in any order. REQUIRES: called from the assembler thread only.
+  // Takes one event, in any order. REQUIRES: called from the owning thread only.
   void Submit(SyscallEvent&& ev);
   // Counts an event that is not a process event, for serial-gap accounting.
   void CountOther(uint32_t serial, int64_t time_ms);
