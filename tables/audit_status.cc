@@ -31,7 +31,7 @@ struct AuditStatus {
   }
 
   static void Filter(const TableContext& ctx, const FilterArgs&, Scan& scan) {
-    const std::shared_ptr<EventStore> session = ctx.events->Session();
+    const std::shared_ptr<EventStore> session = ctx.events->CurrentSession();
     for (std::shared_ptr<EventStore>& store : ctx.events->All()) {
       const bool is_session = store == session;
       scan.rows.push_back(Row{std::move(store), is_session});

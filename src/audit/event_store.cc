@@ -72,7 +72,13 @@ void EventSources::SetSession(std::shared_ptr<EventStore> store) {
   session_ = std::move(store);
 }
 
-std::shared_ptr<EventStore> EventSources::Session() const {
+std::shared_ptr<EventStore> EventSources::Session() {
+  std::lock_guard lock(mutex_);
+  if (!session_ && live) session_ = live();
+  return session_;
+}
+
+std::shared_ptr<EventStore> EventSources::CurrentSession() const {
   std::lock_guard lock(mutex_);
   return session_;
 }

@@ -3,6 +3,8 @@
 //
 //   session store   the source of the whole session (`procaudit --audit-log FILES`, or the
 //                   auditd plugin stream on stdin); what process_events reads without argument
+//   live store      when the session names no source and live capture is allowed (`live` set):
+//                   the process-wide netlink capture (src/netlink/), started on first use
 //   replay stores   process_events('FILES'): replayed once, cached by the files' identity
 //                   (path, inode, size, mtime), so joins and repeated queries do not re-read
 //
@@ -66,10 +68,16 @@ class EventSources {
   // Called while a replay runs, about ten times a second. Default: none.
   std::function<void(uint64_t done, uint64_t total)> progress;
   size_t capacity = kDefaultCapacity;
+  // Set when live capture is allowed: starts (or joins) it. Throws std::runtime_error with one
+  // line when it cannot start. The shell and the extension set it; tests leave it empty.
+  std::function<std::shared_ptr<EventStore>()> live;
 
   void SetSession(std::shared_ptr<EventStore> store);
-  // The session's store, or null when the session has none.
-  std::shared_ptr<EventStore> Session() const;
+  // The session's store; else the live capture when `live` is set, started now if need be
+  // (throws std::runtime_error with one line when it cannot start); else null.
+  std::shared_ptr<EventStore> Session();
+  // The session's store, without starting anything; null when none.
+  std::shared_ptr<EventStore> CurrentSession() const;
   // The store for a process_events('SPEC') argument, replayed now or from the cache.
   std::shared_ptr<EventStore> ForArgument(const std::string& spec);
   // Every store this connection knows, for audit_status.

@@ -143,7 +143,7 @@ void Shell::OpenSessionSource(const ShellOptions& options) {
 }
 
 bool Shell::WaitForSessionSource() {
-  std::shared_ptr<audit::EventStore> session = context_->events->Session();
+  std::shared_ptr<audit::EventStore> session = context_->events->CurrentSession();
   if (!session) return true;
   const std::string error = session->WaitForEnd();
   if (std::string w = session->Warning(); !w.empty()) context_->events->warn(w);

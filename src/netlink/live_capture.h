@@ -1,0 +1,29 @@
+// Live capture from the kernel audit subsystem: the process-wide netlink session behind the
+// live event tables.
+//
+// One process has at most one live capture: the kernel has one audit pid, and every connection
+// of the process (the shell's, or each one an extension was loaded into) shares the same ring.
+// The capture changes machine-wide state (audit pid, backlog limit, enabled flag, rules); it
+// records what it found and StopLiveCapture puts exactly that back. A capture killed with
+// SIGKILL leaves a state file that the next start uses to clean up (see src/netlink/).
+#pragma once
+
+#include <memory>
+
+#include "audit/event_store.h"
+#include "netlink/live_options.h"
+
+namespace procaudit::netlink {
+
+// Starts the process-wide live capture, or returns the running one. Throws std::runtime_error
+// with one line (naming the missing capability when unprivileged).
+std::shared_ptr<audit::EventStore> StartLiveCapture(const LiveOptions& options, size_t capacity);
+
+// The running capture, or null.
+std::shared_ptr<audit::EventStore> RunningLiveCapture();
+
+// Stops the live capture, if any, and restores the audit state it changed. Idempotent and safe
+// from any thread, but not from a signal handler: a shell's signal thread calls it.
+void StopLiveCapture();
+
+}  // namespace procaudit::netlink

@@ -1,0 +1,29 @@
+// How a live capture is set up: the options behind --audit-mode, --audit-backlog and
+// --audit-rules. Separate from live_capture.h: the shell parses them without starting anything.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace procaudit::netlink {
+
+enum class AuditMode {
+  kAuto,       // unicast when nobody owns the audit pid, else multicast
+  kUnicast,    // become the audit pid (CAP_AUDIT_CONTROL); fails when another process owns it
+  kMulticast,  // read the multicast group (CAP_AUDIT_READ); never take over
+  kOff,        // no live capture
+};
+
+struct LiveOptions {
+  AuditMode mode = AuditMode::kAuto;
+  uint32_t backlog_limit = 8192;  // unicast only; the kernel's limit while we own the pid
+  bool add_rules = false;         // multicast: add procaudit's rules too (--audit-rules=add)
+  bool file_syscalls = false;     // rules for the file syscalls as well (file_events)
+};
+
+// "auto", "unicast", "multicast", "off"; nullopt otherwise.
+std::optional<AuditMode> ParseAuditMode(std::string_view text);
+const char* AuditModeName(AuditMode mode);
+
+}  // namespace procaudit::netlink
