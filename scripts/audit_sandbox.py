@@ -72,7 +72,8 @@ import time
 __all__ = [
     "PrivateAuditd", "SandboxUnavailable", "SandboxError", "SandboxRestoreError",
     "DEFAULT_KEY", "DEFAULT_SYSCALLS", "DEFAULT_RULES", "AuditState", "read_state",
-    "check_prerequisites", "check_available", "host_lock", "LOCK_FD_ENV",
+    "check_prerequisites", "check_available", "host_lock", "LOCK_FD_ENV", "rules_with_key",
+    "restore_state",
 ]
 
 DEFAULT_KEY = "procaudit_test"
@@ -196,6 +197,50 @@ def _rule_has_key(rule: str, key: str) -> bool:
     words = rule.split()
     return f"key={key}" in words or any(
         w == "-k" and i + 1 < len(words) and words[i + 1] == key for i, w in enumerate(words))
+
+
+def rules_with_key(key: str, rules: list[str] | None = None) -> list[str]:
+    """The rules (as `auditctl -l` prints them; the loaded ones by default) tagged with exactly
+    `key` (not those whose key only starts with it)."""
+    return [r for r in (read_rules() if rules is None else rules) if _rule_has_key(r, key)]
+
+
+def restore_state(saved: AuditState, keys, timeout: float = 10.0) -> list[str]:
+    """Best effort, for a test's cleanup when the program under test did not put the audit
+    state back itself (its own restore is what the test checks; this only keeps the host clean
+    for the next test). Deletes, each exactly, the loaded rules tagged with one of `keys` that
+    `saved` does not list; sets backlog_limit, backlog_wait_time, rate_limit and failure back;
+    waits up to `timeout` seconds for the kernel to drop an audit pid whose owner is gone (only
+    the kernel resets it: when sending the next record fails, so each try logs a CONFIG_CHANGE);
+    restores the enabled flag last. Returns what still differs from `saved` (empty: restored).
+    The caller holds host_lock() and has ended the processes it started."""
+    errors: list[str] = []
+    now = read_state()
+    for rule in now.rules:
+        if rule not in saved.rules and any(_rule_has_key(rule, k) for k in keys):
+            proc = _auditctl(*_delete_args(rule.split()), check=False)
+            if proc.returncode != 0:
+                errors.append(f"cannot delete {rule!r}: {(proc.stderr or proc.stdout).strip()}")
+    for field, flag in (("backlog_limit", "-b"), ("backlog_wait_time", "--backlog_wait_time"),
+                        ("rate_limit", "-r"), ("failure", "-f")):
+        if read_status()[field] != saved.status[field]:
+            _auditctl(flag, saved.status[field], check=False)
+    deadline = time.monotonic() + timeout
+    while True:
+        pid = read_status()["pid"]
+        if pid == saved.status["pid"] or time.monotonic() >= deadline:
+            break
+        if pid != "0" and not _process_gone(int(pid)):
+            errors.append(f"the audit pid is {pid} ({_comm(int(pid))}), which still runs")
+            break
+        _auditctl("-r", saved.status["rate_limit"], check=False)  # a record to send
+        time.sleep(0.1)
+    if read_status()["enabled"] != saved.status["enabled"]:
+        _auditctl("-e", saved.status["enabled"], check=False)
+    after = read_state()
+    if after != saved:
+        errors.append(f"audit state differs: {saved.diff(after)}")
+    return errors
 
 
 def check_prerequisites() -> None:

@@ -211,6 +211,26 @@ class SandboxRestoresStateTest(unittest.TestCase):
             subprocess.run(["auditctl", "-D", "-k", KEY], check=True, capture_output=True)
         self.assertStateRestored()
 
+    def test_restore_state_puts_back_what_a_killed_program_left(self):
+        # What a program killed mid-capture leaves: its rules, other settings. restore_state
+        # deletes only the rules of the keys named (OTHER_KEY starts with KEY and stays).
+        other = ["-a", "always,exit", "-F", "arch=b64", "-S", "chmod", "-k", OTHER_KEY]
+        subprocess.run(["auditctl", *other], check=True, capture_output=True)
+        try:
+            with_other = read_state()
+            for args in (["-a", "always,exit", "-F", "arch=b64", "-S", "execve", "-k", KEY],
+                         ["-a", "always,exit", "-F", "arch=b32", "-S", "execve", "-k", KEY],
+                         ["-b", "321"], ["--backlog_wait_time", "1234"], ["-e", "1"]):
+                subprocess.run(["auditctl", *args], check=True, capture_output=True)
+            self.assertNotEqual(read_state(), with_other)
+            self.assertEqual(audit_sandbox.rules_with_key(KEY)[0],
+                             f"-a always,exit -F arch=b64 -S execve -F key={KEY}")
+            self.assertEqual(audit_sandbox.restore_state(with_other, (KEY,)), [])
+            self.assertEqual(read_state(), with_other)
+        finally:
+            subprocess.run(["auditctl", "-d", *other[1:]], check=True, capture_output=True)
+        self.assertStateRestored()
+
     def test_cli_records_a_command(self):
         proc = self.cli("/bin/sh", "-c", "exit 3")
         _, err = proc.communicate(timeout=60)
