@@ -1,0 +1,664 @@
+"""Live capture from this machine's kernel: procaudit (shell, --follow, loadable extension) as
+the audit pid, beside a private auditd, killed, and unprivileged.
+
+Needs root and kernel audit (auditd's binaries for the coexistence tests); elsewhere every test
+is skipped with the reason printed. Each test holds the host lock (audit_sandbox.host_lock), so
+no other audit user on this host runs in between, and checks at its end, in a cleanup that runs
+even when the test failed, that the audit state (auditctl -s state fields and auditctl -l) is
+exactly what it was before. If procaudit did not restore it, the cleanup says so (the test
+fails) and puts it back itself (audit_sandbox.restore_state), so the next test starts clean.
+
+The workload is a handful of processes started one after another, each with a marker unique to
+the test run in its argv (MarkerWorkload); a last one, started after all the others ended, tells
+when everything before it has been captured. Waits re-query with a generous hang guard; nothing
+here asserts how long anything takes.
+"""
+import json
+import os
+import re
+import secrets
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, run
+from test_audit_replay import WorkloadChecks
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
+from audit_sandbox import (DEFAULT_RULES, DEFAULT_SYSCALLS, PrivateAuditd,  # noqa: E402
+                           SandboxUnavailable, check_prerequisites, host_lock, read_state,
+                           restore_state, rules_with_key)
+from live_procaudit import ExtensionSession, SessionError, ShellSession  # noqa: E402
+
+KEY = "procaudit"                       # the key of the rules procaudit installs
+AUDITD_KEY = "procaudit_e2e_live"       # the private auditd's rules
+DECOY_KEY = "procaudit_e2e_decoy"       # starts with "procaudit": a prefix delete takes it too
+STATE_DIR = "/run/procaudit"            # where a capture keeps what it must restore
+THREADS_EXIT = os.path.join(BUILD_DIR, "workload/threads_exit")
+WORKLOAD = os.path.join(BUILD_DIR, "workload/run_workload.sh")
+HANG = 120.0                            # hang guard of every wait, seconds
+
+
+def real(path):
+    return os.path.realpath(path)
+
+
+def skip_reason():
+    try:
+        check_prerequisites()
+    except SandboxUnavailable as e:
+        return e.reason
+    for path in (SHELL, EXTENSION + ".so", THREADS_EXIT, WORKLOAD):
+        if not os.path.exists(path):
+            return f"{path} is not built"
+    return None
+
+
+def live_status(session):
+    """The audit_status row of the live capture."""
+    rows = session.query("SELECT * FROM audit_status WHERE mode IN ('unicast', 'multicast')")
+    if len(rows) != 1:
+        raise AssertionError(f"expected one live audit_status row, got {rows!r}")
+    return rows[0]
+
+
+def warm_up(session, marker):
+    """Runs /bin/true MARKER-warmN until the capture shows one: events flow from here on."""
+    deadline = time.monotonic() + HANG
+    n = 0
+    while True:
+        n += 1
+        subprocess.run(["/bin/true", f"{marker}-warm{n}"], check=True)
+        rows = session.query("SELECT count(*) AS n FROM process_events "
+                             f"WHERE cmdline LIKE '%{marker}-warm%'")
+        if rows[0]["n"] > 0:
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"no exec of /bin/true {marker}-warmN seen in {HANG} s "
+                                 f"({n} tried)")
+        time.sleep(0.2)
+
+
+def wait_for_exit(session, pid):
+    """Polls until the capture holds pid's exit_group (which also means, events being ordered by
+    serial, that everything the kernel logged before it is in)."""
+    session.poll(f"SELECT count(*) AS n FROM process_events WHERE pid = {pid} "
+                 "AND syscall = 'exit_group'", lambda rows: rows[0]["n"] > 0, timeout=HANG)
+
+
+def syscall_names(rules, arch):
+    """The syscalls the always,exit rules for arch name (-S lists, as auditctl -l prints)."""
+    names = set()
+    for rule in rules:
+        words = rule.split()
+        if "always,exit" in words and f"arch={arch}" in words:
+            for i, w in enumerate(words[:-1]):
+                if w == "-S":
+                    names.update(words[i + 1].split(","))
+    return names
+
+
+def log_execs(log_path, marker):
+    """(pid, exe, argv) of every exec record in a RAW auditd log with marker in an argument."""
+    syscalls, argvs = {}, {}
+    arg = re.compile(r' a(\d+)=(?:"([^"]*)"|([0-9A-F]+))(?= |$)')
+    with open(log_path, encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            m = re.match(r"type=(SYSCALL|EXECVE) msg=audit\([0-9.]+:(\d+)\): (.*)", line)
+            if not m:
+                continue
+            kind, serial, body = m.groups()
+            if kind == "SYSCALL" and " syscall=59 " in f" {body} ":
+                fields = dict(kv.split("=", 1) for kv in body.split() if "=" in kv)
+                syscalls[serial] = (int(fields["pid"]), fields["exe"].strip('"'))
+            elif kind == "EXECVE":
+                args = sorted((int(a[1]), a[2] if a[2] is not None else
+                               bytes.fromhex(a[3]).decode()) for a in arg.finditer(body))
+                argvs[serial] = tuple(a for _, a in args)
+    return {(*syscalls[s], argv) for s, argv in argvs.items()
+            if s in syscalls and any(marker in a for a in argv)}
+
+
+class MarkerWorkload:
+    """Processes with a unique marker in their argv, run one after another, each waited for:
+
+      true      /bin/true M-true
+      rel       /bin/sh -c 'cd /bin && ./echo M-rel': a relative exec, its cwd behind a symlink
+      L1..L5    /bin/sh -c '...; exit 1k' M-Lk nested five deep; the innermost runs
+      leaf      /bin/true M-leaf; each level exits 10+k after its child
+      ns        unshare --pid --fork /bin/sh -c '/bin/true M-ns; exit 3': true is pid 2 inside
+      threads   threads_exit M-threads: three threads exit (syscall exit), then exit_group(7)
+      kill      /bin/sleep named M-kill (argv[0]), killed with SIGKILL: no exit_group
+      final     /bin/true M-final, once all the others have ended
+    """
+
+    def __init__(self, cwd):
+        self.marker = "pl" + secrets.token_hex(5)
+        self.cwd = cwd
+        self.pids = {}
+        self.tids = []
+
+    def _run(self, name, argv, status, executable=None):
+        proc = subprocess.run(argv, cwd=self.cwd, capture_output=True, text=True,
+                              executable=executable, timeout=HANG)
+        if proc.returncode != status:
+            raise AssertionError(f"{name}: {argv} exited {proc.returncode}, not {status}: "
+                                 f"{proc.stderr.strip()}")
+        return proc
+
+    def run(self):
+        m = self.marker
+        started = []
+
+        def start(name, argv, **kwargs):
+            proc = subprocess.Popen(argv, cwd=self.cwd, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, **kwargs)
+            started.append(proc)
+            self.pids[name] = proc.pid
+            return proc
+
+        def finish(proc, status):
+            out, err = proc.communicate(timeout=HANG)
+            if proc.returncode != status:
+                raise AssertionError(f"{proc.args} exited {proc.returncode}, not {status}: "
+                                     f"{err.strip()}")
+            return out
+
+        try:
+            finish(start("true", ["/bin/true", f"{m}-true"]), 0)
+            out = finish(start("rel", ["/bin/sh", "-c", f"cd /bin && ./echo {m}-rel"]), 0)
+            assert out == f"{m}-rel\n", out
+            script = f"/bin/true {m}-leaf"
+            for level in range(5, 1, -1):
+                script = f"/bin/sh -c {shlex.quote(f'{script}; exit {10 + level}')} {m}-L{level}"
+            finish(start("L1", ["/bin/sh", "-c", f"{script}; exit 11", f"{m}-L1"]), 11)
+            finish(start("ns", ["unshare", "--pid", "--fork", "/bin/sh", "-c",
+                                f"/bin/true {m}-ns; exit 3"]), 3)
+            out = finish(start("threads", [THREADS_EXIT, f"{m}-threads"]), 7)
+            self.tids = [int(t) for t in out.strip().split("=", 1)[1].split(",")]
+            sleeper = start("kill", [f"{m}-kill", "1000"], executable="/bin/sleep")
+            sleeper.send_signal(signal.SIGKILL)  # by pid: the one we started, exec'd by now
+            finish(sleeper, -signal.SIGKILL)
+            finish(start("final", ["/bin/true", f"{m}-final"]), 0)
+        finally:
+            for proc in started:  # only if something above failed halfway
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        return self
+
+    def check(self, test, session, key=None):
+        """The capture's rows for every process, as the kernel ran it. key: the rule key the
+        exec rows must carry (None: not checked)."""
+        m, pids = self.marker, self.pids
+        wait_for_exit(session, pids["final"])
+        execs = session.query(
+            "SELECT eid, pid, ppid, parent, parent_path, ns_pid, syscall, path, cwd, argv, "
+            "cmdline, uid, auid, key, success FROM process_events "
+            f"WHERE syscall IN ('execve', 'execveat') AND cmdline LIKE '%{m}%' ORDER BY eid")
+        by_argv = {}
+        for row in execs:
+            argv = tuple(json.loads(row["argv"]))
+            test.assertNotIn(argv, by_argv, f"exec of {argv} twice: {row} {by_argv.get(argv)}")
+            by_argv[argv] = row
+        shown = "\n".join(map(str, execs))
+
+        def exec_of(*argv):
+            test.assertIn(argv, by_argv, f"no exec row with argv {argv}; marker execs:\n{shown}")
+            return by_argv[argv]
+
+        def level(k):
+            rows = [r for a, r in by_argv.items() if a[-1] == f"{m}-L{k}"]
+            test.assertEqual(len(rows), 1, f"exec of level {k}:\n{shown}")
+            return rows[0]
+
+        with open("/proc/self/loginuid") as f:
+            loginuid = int(f.read())
+        sh = real("/bin/sh")
+        rows = {name: exec_of("/bin/true", f"{m}-{name}") for name in ("true", "leaf", "ns",
+                                                                       "final")}
+        rows["rel"] = exec_of("./echo", f"{m}-rel")
+        rows.update({f"L{k}": level(k) for k in range(1, 6)})
+        rows["ns_sh"] = exec_of("/bin/sh", "-c", f"/bin/true {m}-ns; exit 3")
+        rows["threads"] = exec_of(THREADS_EXIT, f"{m}-threads")
+        rows["kill"] = exec_of(f"{m}-kill", "1000")
+        for name, row in rows.items():
+            with test.subTest(exec=name):
+                test.assertEqual((row["syscall"], row["success"], row["uid"], row["auid"]),
+                                 ("execve", 1, 0, loginuid), row)
+                if key is not None:
+                    test.assertEqual(row["key"], key, row)
+
+        ends = {}
+        for row in session.query(
+                "SELECT eid, pid, exit_code FROM process_events WHERE syscall = 'exit_group' "
+                f"AND pid IN ({', '.join(str(r['pid']) for r in rows.values())}) ORDER BY eid"):
+            ends.setdefault(row["pid"], []).append(row)
+
+        def exit_code(name):
+            row = rows[name]
+            after = [e for e in ends.get(row["pid"], []) if e["eid"] > row["eid"]]
+            test.assertEqual(len(after), 1, f"{name}: exit_group rows after the exec {row}")
+            return after[0]["exit_code"]
+
+        with test.subTest(case="true"):
+            r = rows["true"]
+            test.assertEqual((r["pid"], r["ppid"], r["parent"], r["path"], r["cwd"]),
+                             (pids["true"], os.getpid(), os.getpid(), real("/bin/true"),
+                              real(self.cwd)))
+            test.assertEqual(exit_code("true"), 0)
+
+        with test.subTest(case="relative exec"):
+            r = rows["rel"]
+            test.assertEqual((r["path"], r["cwd"]), (real("/bin/echo"), real("/bin")), r)
+            # dash may exec the last command itself or fork for it
+            test.assertIn(pids["rel"], (r["pid"], r["parent"]), r)
+            test.assertEqual(exit_code("rel"), 0)
+
+        with test.subTest(case="tree"):
+            test.assertEqual(rows["L1"]["pid"], pids["L1"])
+            chain = [rows[f"L{k}"] for k in range(1, 6)] + [rows["leaf"]]
+            for up, down in zip(chain, chain[1:]):
+                test.assertNotEqual(down["pid"], up["pid"])
+                test.assertEqual((down["parent"], down["ppid"], down["parent_path"]),
+                                 (up["pid"], up["pid"], sh), down)
+            for k in range(1, 6):
+                test.assertEqual(rows[f"L{k}"]["path"], sh)
+                test.assertEqual(exit_code(f"L{k}"), 10 + k)
+            test.assertEqual(exit_code("leaf"), 0)
+
+        with test.subTest(case="pid namespace"):
+            unshare = exec_of("unshare", "--pid", "--fork", "/bin/sh", "-c",
+                              f"/bin/true {m}-ns; exit 3")
+            ns_sh, ns_true = rows["ns_sh"], rows["ns"]
+            test.assertEqual(unshare["pid"], pids["ns"])
+            test.assertEqual(ns_sh["parent"], unshare["pid"], ns_sh)
+            test.assertEqual((ns_true["parent"], ns_true["ns_pid"]), (ns_sh["pid"], 2), ns_true)
+            test.assertNotEqual(ns_true["pid"], 2)
+            test.assertEqual((exit_code("ns_sh"), exit_code("ns")), (3, 0))
+
+        with test.subTest(case="threads"):
+            r = rows["threads"]
+            test.assertEqual(r["pid"], pids["threads"])
+            after = session.query(
+                "SELECT eid, pid, parent, syscall, exit_code FROM process_events "
+                f"WHERE (pid = {r['pid']} OR parent = {r['pid']}) AND eid > {r['eid']} "
+                "ORDER BY eid")
+            test.assertEqual([(x["pid"], x["syscall"], x["exit_code"]) for x in after],
+                             [(r["pid"], "exit", None)] * 3 + [(r["pid"], "exit_group", 7)])
+            tids = ", ".join(map(str, self.tids))
+            test.assertEqual(session.query("SELECT pid, syscall FROM process_events "
+                                           f"WHERE pid IN ({tids})"), [])
+
+        with test.subTest(case="killed by SIGKILL"):
+            r = rows["kill"]
+            test.assertEqual((r["pid"], r["path"]), (pids["kill"], real("/bin/sleep")))
+            test.assertEqual(session.query(
+                "SELECT eid, syscall FROM process_events "
+                f"WHERE pid = {r['pid']} AND eid > {r['eid']}"), [])
+        return execs
+
+
+class LiveTestCase(unittest.TestCase):
+    """Holds the host lock; at the end (also after a failure): our procaudit processes are
+    gone and the audit state is exactly what it was."""
+
+    @classmethod
+    def setUpClass(cls):
+        reason = skip_reason()
+        if reason:
+            print(f"\nskipping the live capture tests: {reason}", file=sys.stderr)
+            raise unittest.SkipTest(reason)
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="procaudit-live-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        lock = host_lock(timeout=600)
+        lock.__enter__()
+        self.addCleanup(lock.__exit__, None, None, None)
+        self.before = read_state()
+        owner = int(self.before.status["pid"])
+        if owner != 0:
+            self.skipTest(f"the audit pid is owned by pid {owner}: the host is not idle")
+        stale = rules_with_key(KEY, self.before.rules)
+        self.assertEqual(stale, [], "procaudit's rules are loaded before the test (left by "
+                                    "an earlier run?)")
+        self.addCleanup(self.check_state_restored)
+        self.sessions = []
+        self.addCleanup(self.end_sessions)
+
+    def shell(self, *args):
+        session = ShellSession(SHELL, args)
+        self.sessions.append(session)
+        return session
+
+    def extension(self):
+        session = ExtensionSession(EXTENSION)
+        self.sessions.append(session)
+        return session
+
+    def end_sessions(self):
+        for session in self.sessions:
+            session.end()
+
+    def check_state_restored(self):
+        after = read_state()
+        if after == self.before:
+            return
+        left = restore_state(self.before, (KEY, AUDITD_KEY, DECOY_KEY))
+        self.fail(f"the audit state differs from before the test: {self.before.diff(after)}; "
+                  + (f"the cleanup could not restore it either: {left}" if left else
+                     "the test's cleanup restored it"))
+
+    def assertStateIs(self, want, what="the audit state"):
+        now = read_state()
+        self.assertEqual(now, want, f"{what}: {want.diff(now)}")
+
+    def assertUnicastOwner(self, session):
+        """session's procaudit owns the audit pid, with its settings and rules."""
+        st = live_status(session)
+        status = read_state()
+        self.assertEqual((st["mode"], st["owner_pid"], st["enabled"], st["backlog_limit"],
+                          st["backlog_wait_time"], st["process_rules"]),
+                         ("unicast", session.pid, 1, 8192, 0, 1), st)
+        self.assertEqual((status.status["pid"], status.status["enabled"],
+                          status.status["backlog_limit"], status.status["backlog_wait_time"]),
+                         (str(session.pid), "1", "8192", "0"))
+        ours = rules_with_key(KEY, status.rules)
+        self.assertEqual(st["rules_installed"], len(ours), ours)
+        self.assertEqual(st["rules_loaded"], len(status.rules), status.rules)
+        for arch in ("b64", "b32"):
+            self.assertEqual(syscall_names(ours, arch), set(DEFAULT_SYSCALLS), (arch, ours))
+        never = [r for r in ours if r.split()[1].startswith("never,")
+                 and f"pid={session.pid}" in r.split()]
+        self.assertTrue(never, f"no never-rule for procaudit's own pid in {ours}")
+        self.assertEqual(len(set(status.rules)), len(status.rules), status.rules)
+        return st
+
+
+class LiveShellTest(LiveTestCase, WorkloadChecks):
+    """The shell in script mode (SQL on a stdin pipe), auto mode, nobody owning the audit pid."""
+
+    def test_unicast_capture_of_the_marker_workload(self):
+        s = self.shell()
+        self.assertUnicastOwner(s)
+        w = MarkerWorkload(self.tmp)
+        warm_up(s, w.marker)
+        w.run().check(self, s, key=KEY)
+        st = live_status(s)
+        self.assertEqual((st["lost"], st["lost_since_start"], st["queue_drops"],
+                          st["ring_evicted"], st["live"]), (0, 0, 0, 0, 1), st)
+        self.assertGreater(st["process_events"], 20)
+        self.assertEqual(st["owner_pid"], s.pid)
+        s.stop(signal.SIGTERM)
+        self.assertStateIs(self.before, "after SIGTERM")
+
+    def test_workload_cases_as_in_a_recorded_log(self):
+        """run_workload.sh's cases (argv torture, execveat, memfd, i386, ...) captured live
+        pass the same checks as their recorded logs (test_audit_replay.WorkloadChecks)."""
+        s = self.shell()
+        self.assertUnicastOwner(s)
+        marker = "pl" + secrets.token_hex(5)
+        warm_up(s, marker)
+        manifest = os.path.join(self.tmp, "workload.manifest")
+        env = dict(os.environ, PROCAUDIT_WORKLOAD_DIR=os.path.join(self.tmp, "workload"))
+        subprocess.run([WORKLOAD, manifest], env=env, check=True, timeout=HANG)
+        final = subprocess.Popen(["/bin/true", f"{marker}-final"])
+        final.wait()
+        wait_for_exit(s, final.pid)
+        self.check_workload(s.query, manifest)
+        self.assertEqual(live_status(s)["lost_since_start"], 0)
+        s.stop(signal.SIGTERM)
+        self.assertStateIs(self.before, "after SIGTERM")
+
+    def test_every_way_out_restores_the_state(self):
+        ways = (("end of input", None), ("SIGHUP", signal.SIGHUP), ("SIGINT", signal.SIGINT))
+        for name, sig in ways:
+            with self.subTest(way=name):
+                s = self.shell()
+                self.assertUnicastOwner(s)
+                if sig is None:
+                    s.close_input()
+                    self.assertEqual(s.wait(HANG), 0, s.stderr)
+                else:
+                    s.stop(sig, HANG)
+                self.assertStateIs(self.before, f"after {name}")
+
+    def test_one_shot_starts_on_first_use_and_restores(self):
+        r = run([SHELL, "--json", "SELECT count(*) >= 0 AS ok, (SELECT mode FROM audit_status "
+                                  "WHERE mode IS NOT NULL) AS mode FROM process_events"],
+                 timeout=HANG)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout), [{"ok": 1, "mode": "unicast"}])
+        self.assertStateIs(self.before, "after a one-shot query")
+        r = run([SHELL, "SELECT count(*) > 0 FROM process_tree"])
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "1\n", ""))
+
+    def test_follow_prints_new_rows_as_json_lines(self):
+        m = "pl" + secrets.token_hex(5)
+        sql = ("SELECT pid, path, cmdline FROM process_events "
+               f"WHERE syscall = 'execve' AND cmdline LIKE '%{m}%'")
+        proc = subprocess.Popen([SHELL, "--follow", "--json", sql], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        follow = FollowReader(proc)
+
+        def printed(want):
+            return lambda rows: want <= {(r["pid"], r["path"], r["cmdline"]) for r in rows}
+
+        deadline, n = time.monotonic() + HANG, 0
+        while True:  # until the capture delivers
+            n += 1
+            p = subprocess.Popen(["/bin/true", f"{m}-warm{n}"])
+            p.wait()
+            if follow.read(printed({(p.pid, real("/bin/true"), f"/bin/true {m}-warm{n}")}), 1.0):
+                break
+            if time.monotonic() > deadline:
+                self.fail(f"--follow printed {follow.rows} for {n} warm-up execs")
+        want = set()
+        for argv, path, cmdline in (
+                (["/bin/true", f"{m}-a"], "/bin/true", f"/bin/true {m}-a"),
+                (["/bin/echo", f"{m}-b"], "/bin/echo", f"/bin/echo {m}-b"),
+                (["/bin/sh", "-c", f"cd /bin && exec ./true {m}-c"], "/bin/true",
+                 f"./true {m}-c")):
+            p = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+            p.wait()
+            want.add((p.pid, real(path), cmdline))
+        self.assertTrue(follow.read(printed(want), HANG),
+                        f"--follow printed {follow.rows}, not all of {want}")
+        for row in follow.rows:
+            self.assertEqual(set(row), {"pid", "path", "cmdline"}, row)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=HANG)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertStateIs(self.before, "after --follow ended with SIGTERM")
+
+
+class LiveExtensionTest(LiveTestCase):
+    """libprocaudit in Python's sqlite3 module, in a child process: the first SELECT of
+    process_events starts the capture; closing the connection, or the process ending, stops it."""
+
+    def test_first_select_starts_capture_and_close_restores(self):
+        e = self.extension()
+        self.assertStateIs(self.before, "after load_extension alone")
+        e.query("SELECT count(*) AS n FROM process_events")
+        self.assertUnicastOwner(e)
+        w = MarkerWorkload(self.tmp)
+        warm_up(e, w.marker)
+        w.run().check(self, e, key=KEY)
+        self.assertEqual(live_status(e)["lost_since_start"], 0)
+        e.close()
+        self.assertIsNone(e.proc.poll(), "the process ended at close")
+        self.assertStateIs(self.before, "after conn.close(), the process still running")
+        e.close_input()
+        self.assertEqual(e.wait(HANG), 0, e.stderr)
+
+    def test_process_end_without_close_restores(self):
+        e = self.extension()
+        e.query("SELECT count(*) AS n FROM process_events")
+        self.assertUnicastOwner(e)
+        e.close_input()  # returns from its main loop, the connection still open
+        self.assertEqual(e.wait(HANG), 0, e.stderr)
+        self.assertStateIs(self.before, "after the process ended")
+
+
+class CoexistenceTest(LiveTestCase):
+    """A private auditd owns the audit pid (RAW log, the process rules under its own key):
+    procaudit reads the multicast group beside it and never takes over."""
+
+    def auditd(self):
+        return PrivateAuditd(os.path.join(self.tmp, "auditd"), key=AUDITD_KEY,
+                             log_format="RAW", rules=DEFAULT_RULES)
+
+    def assertMulticast(self, session, audit):
+        st = live_status(session)
+        self.assertEqual((st["mode"], st["owner_pid"], st["process_rules"]),
+                         ("multicast", audit.auditd_pid, 1), st)
+        self.assertEqual(read_state().status["pid"], str(audit.auditd_pid))
+        return st
+
+    def test_auditd_keeps_the_pid_and_both_see_the_same_execs(self):
+        with self.auditd() as audit:
+            with_auditd = read_state()
+            s = self.shell()
+            st = self.assertMulticast(s, audit)
+            self.assertEqual(st["rules_installed"], 0, st)
+            self.assertStateIs(with_auditd, "with procaudit running beside auditd")
+            w = MarkerWorkload(self.tmp)
+            warm_up(s, w.marker)
+            size = audit.wait_flushed()
+            execs = w.run().check(self, s, key=AUDITD_KEY)
+            self.assertGreater(audit.wait_flushed(), size, "auditd's log stopped growing")
+            self.assertEqual({(r["pid"], r["path"], tuple(json.loads(r["argv"]))) for r in execs},
+                             log_execs(audit.log_path, w.marker))
+            self.assertEqual(live_status(s)["owner_pid"], audit.auditd_pid)
+            s.stop(signal.SIGTERM)
+            self.assertStateIs(with_auditd, "after procaudit stopped, auditd still running")
+        self.assertStateIs(self.before, "after both stopped")
+
+    def test_audit_rules_add_installs_its_rules_while_it_runs(self):
+        with self.auditd() as audit:
+            with_auditd = read_state()
+            s = self.shell("--audit-rules", "add")
+            st = self.assertMulticast(s, audit)
+            during = read_state()
+            ours = rules_with_key(KEY, during.rules)
+            self.assertEqual(st["rules_installed"], len(ours), ours)
+            self.assertGreater(len(ours), 0)
+            self.assertEqual(syscall_names(ours, "b64"), set(DEFAULT_SYSCALLS), ours)
+            self.assertEqual([r for r in during.rules if r not in ours], with_auditd.rules)
+            self.assertEqual({k: during.status[k] for k in ("pid", "enabled", "backlog_limit")},
+                             {k: with_auditd.status[k] for k in ("pid", "enabled",
+                                                                 "backlog_limit")})
+            warm_up(s, "pl" + secrets.token_hex(5))
+            s.stop(signal.SIGTERM)
+            self.assertStateIs(with_auditd, "after procaudit stopped, auditd still running")
+        self.assertStateIs(self.before, "after both stopped")
+
+    def test_explicit_unicast_refuses_while_auditd_owns_the_pid(self):
+        with self.auditd() as audit:
+            with_auditd = read_state()
+            r = run([SHELL, "--audit-mode", "unicast", "SELECT count(*) FROM process_events"],
+                    timeout=HANG)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+            self.assertIn(str(audit.auditd_pid), r.stderr)
+            self.assertEqual(r.stdout, "")
+            self.assertStateIs(with_auditd, "after the refused start")
+        self.assertStateIs(self.before, "after auditd stopped")
+
+
+class CrashTest(LiveTestCase):
+    """A capture killed with SIGKILL leaves its rules and settings; the next start cleans up."""
+
+    def test_next_start_after_sigkill_cleans_up_only_its_own(self):
+        # A rule whose key starts with procaudit's: `auditctl -D -k procaudit` would delete it.
+        decoy = ["always,exit", "-F", "arch=b64", "-S", "getpgid", "-k", DECOY_KEY]
+        subprocess.run(["auditctl", "-a", *decoy], check=True, capture_output=True)
+        self.addCleanup(subprocess.run, ["auditctl", "-d", *decoy], capture_output=True)
+        with_decoy = read_state()
+
+        first = self.shell()
+        self.assertUnicastOwner(first)
+        killed_rules = rules_with_key(KEY)
+        self.assertTrue(os.path.isdir(STATE_DIR) and os.listdir(STATE_DIR),
+                        f"no state file in {STATE_DIR} while capturing")
+        self.assertEqual(first.stop(signal.SIGKILL), -signal.SIGKILL)
+        left = read_state()
+        self.assertEqual(rules_with_key(KEY, left.rules), killed_rules, "the killed run's rules")
+        self.assertTrue(os.listdir(STATE_DIR), f"{STATE_DIR} is empty after SIGKILL")
+        # The kernel drops the dead owner when sending it the next record fails.
+        deadline = time.monotonic() + HANG
+        while read_state().status["pid"] == str(first.pid):
+            self.assertLess(time.monotonic(), deadline, "the kernel kept the dead audit pid")
+            subprocess.run(["/bin/true"])
+            time.sleep(0.1)
+
+        second = self.shell()
+        self.assertUnicastOwner(second)
+        during = read_state()
+        ours = rules_with_key(KEY, during.rules)
+        self.assertEqual(sorted(r.replace(f"pid={second.pid}", "pid=P") for r in ours),
+                         sorted(r.replace(f"pid={first.pid}", "pid=P") for r in killed_rules))
+        self.assertEqual([r for r in during.rules if r not in ours], with_decoy.rules)
+        warm_up(second, "pl" + secrets.token_hex(5))
+        second.stop(signal.SIGTERM)
+        self.assertStateIs(with_decoy, "after the second run (the decoy rule still loaded)")
+        self.assertEqual(os.listdir(STATE_DIR) if os.path.isdir(STATE_DIR) else [], [],
+                         "state files left after a clean exit")
+
+
+class UnprivilegedTest(LiveTestCase):
+    """As nobody, live capture is refused with the capability it needs; /proc tables work."""
+
+    def as_nobody(self, sql):
+        return run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SHELL, sql],
+                   timeout=HANG)
+
+    def test_process_events_names_the_missing_capability(self):
+        r = self.as_nobody("SELECT count(*) FROM process_events")
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+        self.assertRegex(r.stderr, r"CAP_AUDIT_(CONTROL|READ)")
+        r = self.as_nobody("SELECT count(*) > 0 FROM process_tree")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "1\n", ""))
+        self.assertStateIs(self.before)
+
+
+class FollowReader:
+    """The JSON lines a --follow process prints, read as they come."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.rows = []
+        self.buf = b""
+
+    def read(self, until, timeout):
+        """Reads lines until until(rows) (True) or for timeout seconds (False); AssertionError
+        when the process ends."""
+        deadline = time.monotonic() + timeout
+        while not until(self.rows):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            ready, _, _ = select.select([self.proc.stdout], [], [], min(0.5, left))
+            if not ready:
+                continue
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                raise AssertionError(f"--follow ended ({self.proc.wait()}) after {self.rows}: "
+                                     f"{self.proc.stderr.read().decode(errors='replace')}")
+            self.buf += chunk
+            *lines, self.buf = self.buf.split(b"\n")
+            self.rows += [json.loads(line) for line in lines if line.strip()]
+        return True
+
+
+if __name__ == "__main__":
+    unittest.main()
