@@ -27,10 +27,17 @@ typedef struct procaudit_options {
   /* Root of the proc filesystem the /proc tables read. NULL means "/proc".
   ** Point it at a fixture tree, a container's /proc or a forensic copy. */
   const char* proc_root;
+  /* Live capture from the kernel audit netlink, started by the first query of a
+  ** live event table: "auto" (NULL: unicast when nobody owns the audit pid,
+  ** else the read-only multicast group), "unicast", "multicast" or "off".
+  ** Needs root (CAP_AUDIT_CONTROL or CAP_AUDIT_READ). */
+  const char* audit_mode;
 } procaudit_options;
 
 /* The loadable-extension entry point SQLite looks up for libprocaudit.so.
-** Registers every table with default options. */
+** Registers every table with default options; the environment variable
+** PROCAUDIT_AUDIT_MODE, when set, chooses the live capture mode (see
+** procaudit_options.audit_mode). */
 PROCAUDIT_API int sqlite3_procaudit_init(sqlite3* db, char** pzErrMsg,
                                          const sqlite3_api_routines* pApi);
 

@@ -46,6 +46,10 @@ class EventStore {
   const PipelineStats& stats() const { return stats_; }
   uint64_t serial_gaps() const;
   bool live() const { return pipeline_ && !pipeline_->done(); }
+  // For a live store: stops its source and threads; the rows stay readable.
+  void StopSource() {
+    if (pipeline_) pipeline_->Stop();
+  }
   // For a live store: waits until its source ends. Returns "" or the error that ended it.
   std::string WaitForEnd() { return pipeline_ ? pipeline_->Wait() : std::string(); }
   // One line for the user when records were skipped or rows evicted, else "".

@@ -13,7 +13,9 @@ Pipeline::Pipeline(std::unique_ptr<EventSource> source, EventRing& ring, Pipelin
   });
 }
 
-Pipeline::~Pipeline() {
+Pipeline::~Pipeline() { Stop(); }
+
+void Pipeline::Stop() {
   reader_.request_stop();
   assembler_.request_stop();
   if (reader_.joinable()) reader_.join();

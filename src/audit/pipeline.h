@@ -31,6 +31,9 @@ class Pipeline {
            ProcessTracker::Options tracker_options = {});
   // Stops the threads (a live source ends at its next read) and joins them.
   ~Pipeline();
+  // The same, before destruction: a live store stops its source but keeps its ring readable.
+  // Call from one thread only (the owner's).
+  void Stop();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 

@@ -19,6 +19,7 @@ struct PipelineStats {
   std::atomic<uint64_t> unknown_types{0};   // well-formed records of types libaudit does not name
   std::atomic<uint64_t> serial_gaps{0};     // serials never seen between two seen ones
   std::atomic<uint64_t> queue_drops{0};     // chunks the reader could not queue (live sources)
+  std::atomic<uint64_t> socket_overruns{0}; // netlink: the socket buffer overflowed (ENOBUFS)
   std::atomic<uint64_t> late_events{0};     // events older than the reorder window, still used
 
   // Counts a bad record and keeps the first one's description for the warning.

@@ -9,18 +9,29 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "audit/event_store.h"
 #include "netlink/live_options.h"
 
 namespace procaudit::netlink {
 
-// Starts the process-wide live capture, or returns the running one. Throws std::runtime_error
+// Starts the process-wide live capture, or returns the running one. The capture runs while
+// any returned pointer (or a copy) lives, until StopLiveCapture, or until exit. Throws std::runtime_error
 // with one line (naming the missing capability when unprivileged).
 std::shared_ptr<audit::EventStore> StartLiveCapture(const LiveOptions& options, size_t capacity);
 
 // The running capture, or null.
 std::shared_ptr<audit::EventStore> RunningLiveCapture();
+
+// What audit_status shows of the running capture.
+struct LiveInfo {
+  AuditMode mode = AuditMode::kOff;  // kUnicast or kMulticast
+  std::optional<uint32_t> lost_at_start;  // the kernel's lost counter when capture began
+  size_t rules_installed = 0;             // rules procaudit added (removed again on stop)
+  double events_per_second = 0;           // over the last few seconds
+};
+std::optional<LiveInfo> RunningLiveCaptureInfo();
 
 // Stops the live capture, if any, and restores the audit state it changed. Idempotent and safe
 // from any thread, but not from a signal handler: a shell's signal thread calls it.

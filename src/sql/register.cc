@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "procaudit.h"
+#include "netlink/live_capture.h"
 #include "sql/register.h"
 #include "sql/sqlite_api.h"
 #include "sql/table_context.h"
@@ -41,9 +42,26 @@ int RegisterTables(sqlite3* db, const sqlite3_api_routines* api,
 
 extern "C" int procaudit_register(sqlite3* db, const sqlite3_api_routines* api,
                                   const procaudit_options* options, char** pzErrMsg) {
+  SQLITE_EXTENSION_INIT2(api);  // before the first sqlite3_* call below
   try {
     auto ctx = std::make_shared<procaudit::TableContext>();
     if (options != nullptr && options->proc_root != nullptr) ctx->proc_root = options->proc_root;
+    procaudit::netlink::LiveOptions live;
+    if (options != nullptr && options->audit_mode != nullptr) {
+      const auto mode = procaudit::netlink::ParseAuditMode(options->audit_mode);
+      if (!mode) {
+        if (pzErrMsg) {
+          *pzErrMsg = sqlite3_mprintf("procaudit: audit mode '%s' is not auto, unicast, multicast or off",
+                                      options->audit_mode);
+        }
+        return SQLITE_ERROR;
+      }
+      live.mode = *mode;
+    }
+    if (live.mode != procaudit::netlink::AuditMode::kOff) {
+      const size_t capacity = ctx->events->capacity;
+      ctx->events->live = [live, capacity] { return procaudit::netlink::StartLiveCapture(live, capacity); };
+    }
     return procaudit::RegisterTables(db, api, std::move(ctx), pzErrMsg);
   } catch (const std::bad_alloc&) {
     return SQLITE_NOMEM;

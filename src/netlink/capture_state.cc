@@ -1,0 +1,161 @@
+#include "netlink/capture_state.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "util/unique_fd.h"
+
+namespace procaudit::netlink {
+namespace {
+
+constexpr std::string_view kPrefix = "live.";
+constexpr std::string_view kSuffix = ".state";
+
+template <class T>
+bool ParseNumber(std::string_view text, T& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+void PutSetting(std::ostringstream& out, const char* name, const std::optional<ChangedSetting>& s) {
+  if (s) out << name << "_before=" << s->before << '\n' << name << "_set=" << s->set << '\n';
+}
+
+}  // namespace
+
+std::string SerializeState(const CaptureState& state) {
+  std::ostringstream out;
+  out << "pid=" << state.pid << '\n'
+      << "start_time=" << state.start_time << '\n'
+      << "mode=" << state.mode << '\n'
+      << "took_pid=" << (state.took_pid ? 1 : 0) << '\n';
+  PutSetting(out, "enabled", state.enabled);
+  PutSetting(out, "backlog_limit", state.backlog_limit);
+  PutSetting(out, "backlog_wait_time", state.backlog_wait_time);
+  return out.str();
+}
+
+std::optional<CaptureState> ParseState(std::string_view text) {
+  CaptureState s;
+  struct Partial {
+    std::optional<uint32_t> before, set;
+  } enabled, limit, wait;
+  bool have_pid = false, have_start = false;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    if (line.empty()) continue;
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) return std::nullopt;
+    const std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
+    auto u32 = [&](std::optional<uint32_t>& out) {
+      uint32_t v = 0;
+      if (!ParseNumber(value, v)) return false;
+      out = v;
+      return true;
+    };
+    bool ok = true;
+    if (key == "pid") ok = have_pid = ParseNumber(value, s.pid) && s.pid > 0;
+    else if (key == "start_time") ok = have_start = ParseNumber(value, s.start_time);
+    else if (key == "mode") s.mode = std::string(value);
+    else if (key == "took_pid") s.took_pid = value == "1";
+    else if (key == "enabled_before") ok = u32(enabled.before);
+    else if (key == "enabled_set") ok = u32(enabled.set);
+    else if (key == "backlog_limit_before") ok = u32(limit.before);
+    else if (key == "backlog_limit_set") ok = u32(limit.set);
+    else if (key == "backlog_wait_time_before") ok = u32(wait.before);
+    else if (key == "backlog_wait_time_set") ok = u32(wait.set);
+    // Unknown keys are tolerated: a newer procaudit may have written more.
+    if (!ok) return std::nullopt;
+  }
+  if (!have_pid || !have_start) return std::nullopt;
+  auto finish = [](const Partial& p, std::optional<ChangedSetting>& out) {
+    if (p.before.has_value() != p.set.has_value()) return false;
+    if (p.before) out = ChangedSetting{*p.before, *p.set};
+    return true;
+  };
+  if (!finish(enabled, s.enabled) || !finish(limit, s.backlog_limit) ||
+      !finish(wait, s.backlog_wait_time)) {
+    return std::nullopt;
+  }
+  return s;
+}
+
+uint64_t ProcessStartTime(int32_t pid, const std::string& proc_root) {
+  std::ifstream in(proc_root + "/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Field 22, counted after the command name, which may itself hold spaces and parentheses.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && (fields >> field); ++i) {
+    if (i == 22) {
+      uint64_t start = 0;
+      return ParseNumber(std::string_view(field), start) ? start : 0;
+    }
+  }
+  return 0;
+}
+
+bool StateOwnerAlive(const CaptureState& state, const std::string& proc_root) {
+  const uint64_t start = ProcessStartTime(state.pid, proc_root);
+  return start != 0 && start == state.start_time;
+}
+
+std::string StateDir::PathOf(int32_t pid) const {
+  return dir_ + "/" + std::string(kPrefix) + std::to_string(pid) + std::string(kSuffix);
+}
+
+void StateDir::Write(const CaptureState& state) const {
+  if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw std::runtime_error("creating " + dir_ + ": " + std::strerror(errno));
+  }
+  const std::string path = PathOf(state.pid);
+  const std::string tmp = path + ".tmp";
+  const std::string text = SerializeState(state);
+  {
+    UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd.valid() || write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+        fsync(fd.get()) != 0) {
+      const int err = errno;
+      unlink(tmp.c_str());
+      throw std::runtime_error("writing " + tmp + ": " + std::strerror(err));
+    }
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    unlink(tmp.c_str());
+    throw std::runtime_error("writing " + path + ": " + std::strerror(err));
+  }
+}
+
+void StateDir::Remove(int32_t pid) const { unlink(PathOf(pid).c_str()); }
+
+std::vector<StateDir::Entry> StateDir::ReadAll() const {
+  std::vector<Entry> out;
+  DIR* d = opendir(dir_.c_str());
+  if (!d) return out;
+  while (const dirent* e = readdir(d)) {
+    const std::string_view name(e->d_name);
+    if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) continue;
+    const std::string path = dir_ + "/" + std::string(name);
+    std::ifstream in(path);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (auto state = ParseState(text)) out.push_back(Entry{path, *state});
+  }
+  closedir(d);
+  return out;
+}
+
+}  // namespace procaudit::netlink
