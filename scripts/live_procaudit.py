@@ -249,5 +249,16 @@ class ExtensionSession(_Session):
     def close(self) -> None:
         self._call({"op": "close"}, "close the connection")
 
+    def end(self) -> None:
+        """A normal exit first (end of input): a signal would end it before the extension
+        restores anything."""
+        if self.proc.poll() is None:
+            try:
+                self.close_input()
+                self.wait(30)
+            except (OSError, SessionError):
+                pass
+        super().end()
+
     def close_input(self) -> None:
         self.proc.stdin.close()
