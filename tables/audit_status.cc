@@ -1,8 +1,15 @@
-// audit_status: counters of each audit event pipeline of this connection.
+// audit_status: the health of each audit event source of this connection, and the kernel's side
+// of the live capture (read from the kernel at query time).
 //
 // Plans: one, the full scan (a handful of rows).
+#include <unistd.h>
+
+#include <fstream>
+
 #include "audit/event_store.h"
 #include "generated/table_specs.h"
+#include "netlink/audit_netlink.h"
+#include "netlink/live_capture.h"
 #include "sql/row_table.h"
 #include "tables/tables.h"
 
@@ -12,12 +19,52 @@ namespace {
 namespace col = spec::audit_status;
 using audit::EventStore;
 
+// The kernel's side, as far as the kernel lets us read it.
+struct KernelView {
+  netlink::KernelStatus status;
+  size_t rules_loaded = 0;
+  bool process_rules = false;
+};
+
+std::optional<KernelView> ReadKernel() {
+  try {
+    netlink::AuditControl ctl;
+    KernelView view;
+    view.status = ctl.Status();
+    const std::vector<netlink::Rule> rules = ctl.ListRules();
+    view.rules_loaded = rules.size();
+    view.process_rules = netlink::CoversProcessEvents(rules);
+    return view;
+  } catch (const std::exception&) {
+    return std::nullopt;  // not root, or no audit in this kernel: the columns stay NULL
+  }
+}
+
+std::string CommOf(uint32_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm;
+}
+
+const char* FailureName(uint32_t failure) {
+  switch (failure) {
+    case 0: return "silent";
+    case 1: return "printk";
+    case 2: return "panic";
+    default: return "unknown";
+  }
+}
+
 struct AuditStatus {
   static constexpr const char* kSchema = col::meta::kSchema;
 
   struct Row {
-    std::shared_ptr<EventStore> store;
-    bool session = false;
+    std::shared_ptr<EventStore> store;  // null for the kernel row
+    const char* role = "argument";
+    const char* mode = "replay";
+    std::optional<netlink::LiveInfo> live;  // the live capture's row
+    std::optional<KernelView> kernel;       // live and kernel rows
   };
   struct Scan {
     std::vector<Row> rows;
@@ -31,10 +78,31 @@ struct AuditStatus {
   }
 
   static void Filter(const TableContext& ctx, const FilterArgs&, Scan& scan) {
+    // Never starts a capture: looking at the health must not change it.
     const std::shared_ptr<EventStore> session = ctx.events->CurrentSession();
+    const std::shared_ptr<EventStore> live = netlink::RunningLiveCapture();
+    bool have_live_row = false;
     for (std::shared_ptr<EventStore>& store : ctx.events->All()) {
-      const bool is_session = store == session;
-      scan.rows.push_back(Row{std::move(store), is_session});
+      Row row;
+      row.role = store == session ? "session" : "argument";
+      if (live && store == live) {
+        row.live = netlink::RunningLiveCaptureInfo();
+        row.mode = row.live ? netlink::AuditModeName(row.live->mode) : "unicast";
+        row.kernel = ReadKernel();
+        have_live_row = true;
+      } else if (store->live()) {
+        row.mode = "stream";
+      }
+      row.store = std::move(store);
+      scan.rows.push_back(std::move(row));
+    }
+    // Where live capture is allowed but not running, the kernel's side still matters.
+    if (!have_live_row && ctx.events->live) {
+      Row row;
+      row.role = "kernel";
+      row.mode = "kernel";
+      row.kernel = ReadKernel();
+      if (row.kernel) scan.rows.push_back(std::move(row));
     }
   }
 
@@ -42,11 +110,17 @@ struct AuditStatus {
 
   static void Column(const Scan& scan, size_t row, int column, sqlite3_context* out) {
     const Row& r = scan.rows[row];
-    const audit::PipelineStats& s = r.store->stats();
     auto integer = [&](uint64_t v) { sqlite3_result_int64(out, static_cast<sqlite3_int64>(v)); };
     switch (column) {
-      case col::kSource: return ResultText(out, r.store->description());
-      case col::kRole: return ResultText(out, r.session ? "session" : "argument");
+      case col::kSource: return ResultText(out, r.store ? r.store->description() : "kernel audit");
+      case col::kRole: return ResultText(out, r.role);
+      case col::kMode: return ResultText(out, r.mode);
+      default: break;
+    }
+    if (column >= col::kOwnerPid) return KernelColumn(r, column, out);
+    if (!r.store) return;  // the kernel row has no pipeline
+    const audit::PipelineStats& s = r.store->stats();
+    switch (column) {
       case col::kLive: return integer(r.store->live() ? 1 : 0);
       case col::kBytesRead: return integer(s.bytes_read.load());
       case col::kRecords: return integer(s.records.load());
@@ -60,10 +134,47 @@ struct AuditStatus {
       case col::kSerialGaps: return integer(r.store->serial_gaps());
       case col::kLateEvents: return integer(s.late_events.load());
       case col::kQueueDrops: return integer(s.queue_drops.load());
+      case col::kSocketOverruns: return integer(s.socket_overruns.load());
       case col::kRingRows: return integer(r.store->ring().usage().rows);
       case col::kRingEvicted: return integer(r.store->ring().usage().evicted);
       case col::kRingStrings: return integer(r.store->ring().usage().strings);
       case col::kRingStringBytes: return integer(r.store->ring().usage().string_bytes);
+      default: return;
+    }
+  }
+
+  static void KernelColumn(const Row& r, int column, sqlite3_context* out) {
+    auto integer = [&](uint64_t v) { sqlite3_result_int64(out, static_cast<sqlite3_int64>(v)); };
+    // Capture-only columns first: they need no kernel access.
+    if (r.live) {
+      switch (column) {
+        case col::kRulesInstalled: return integer(r.live->rules_installed);
+        case col::kEventsPerSecond: return sqlite3_result_double(out, r.live->events_per_second);
+        default: break;
+      }
+    }
+    if (!r.kernel) return;
+    const netlink::KernelStatus& k = r.kernel->status;
+    switch (column) {
+      case col::kOwnerPid: return integer(k.pid);
+      case col::kOwner:
+        if (k.pid) ResultText(out, CommOf(k.pid));
+        return;
+      case col::kEnabled: return integer(k.enabled);
+      case col::kFailureMode: return ResultText(out, FailureName(k.failure));
+      case col::kBacklog: return integer(k.backlog);
+      case col::kBacklogLimit: return integer(k.backlog_limit);
+      case col::kBacklogWaitTime: return integer(k.backlog_wait_time);
+      case col::kLost: return integer(k.lost);
+      case col::kLostSinceStart:
+        // The counter is 32 bits and may wrap; an earlier value larger than now reads as 0.
+        if (r.live && r.live->lost_at_start) {
+          return integer(k.lost >= *r.live->lost_at_start ? k.lost - *r.live->lost_at_start : 0);
+        }
+        return;
+      case col::kRulesLoaded: return integer(r.kernel->rules_loaded);
+      case col::kRulesInstalled: return integer(0);  // the kernel row: no capture, none of ours
+      case col::kProcessRules: return integer(r.kernel->process_rules ? 1 : 0);
       default: return;
     }
   }

@@ -1,0 +1,84 @@
+#include "netlink/capture_state.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace procaudit::netlink {
+namespace {
+
+CaptureState Sample() {
+  CaptureState s;
+  s.pid = 1234;
+  s.start_time = 987654;
+  s.mode = "unicast";
+  s.took_pid = true;
+  s.enabled = ChangedSetting{0, 1};
+  s.backlog_limit = ChangedSetting{64, 8192};
+  return s;
+}
+
+TEST(CaptureState, SerializesAndParsesBack) {
+  const CaptureState s = Sample();
+  const std::optional<CaptureState> back = ParseState(SerializeState(s));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->pid, 1234);
+  EXPECT_EQ(back->start_time, 987654u);
+  EXPECT_EQ(back->mode, "unicast");
+  EXPECT_TRUE(back->took_pid);
+  ASSERT_TRUE(back->enabled);
+  EXPECT_EQ(back->enabled->before, 0u);
+  EXPECT_EQ(back->enabled->set, 1u);
+  ASSERT_TRUE(back->backlog_limit);
+  EXPECT_EQ(back->backlog_limit->before, 64u);
+  EXPECT_FALSE(back->backlog_wait_time);
+}
+
+TEST(CaptureState, RejectsPartialOrMalformedStates) {
+  EXPECT_FALSE(ParseState(""));
+  EXPECT_FALSE(ParseState("pid=12\n"));                       // no start time
+  EXPECT_FALSE(ParseState("pid=x\nstart_time=1\n"));
+  EXPECT_FALSE(ParseState("pid=0\nstart_time=1\n"));
+  EXPECT_FALSE(ParseState("pid=12\nstart_time=1\nenabled_before=0\n"));  // half a setting
+  EXPECT_FALSE(ParseState("pid=12\nstart_time=1\nbacklog_limit_set=99999999999\nbacklog_limit_before=1\n"));
+  EXPECT_FALSE(ParseState("pid=12\nstart_time=1\ngarbage\n"));
+  EXPECT_TRUE(ParseState("pid=12\nstart_time=1\nfuture_key=7\n"));  // newer writers add keys
+}
+
+TEST(CaptureState, OwnerAliveComparesStartTimeSoReusedPidsAreDead) {
+  CaptureState me;
+  me.pid = getpid();
+  me.start_time = ProcessStartTime(me.pid);
+  ASSERT_NE(me.start_time, 0u);
+  EXPECT_TRUE(StateOwnerAlive(me));
+  me.start_time += 1;  // the same pid, another process
+  EXPECT_FALSE(StateOwnerAlive(me));
+  CaptureState gone;
+  gone.pid = 0x3ffffff0;  // above pid_max
+  gone.start_time = 1;
+  EXPECT_FALSE(StateOwnerAlive(gone));
+}
+
+TEST(StateDir, WritesReadsAndRemovesFilesSkippingMalformedOnes) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("procaudit-state-test-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  StateDir states(dir.string());
+  EXPECT_TRUE(states.ReadAll().empty());  // a missing directory holds nothing
+  states.Write(Sample());
+  std::ofstream(dir / "live.99.state") << "not a state";
+  std::ofstream(dir / "unrelated.txt") << "pid=5\nstart_time=1\n";
+  const auto entries = states.ReadAll();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].state.pid, 1234);
+  EXPECT_EQ(std::filesystem::status(dir).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+  states.Remove(1234);
+  EXPECT_TRUE(states.ReadAll().empty());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace procaudit::netlink
