@@ -223,7 +223,7 @@ void Capture::StartUnicast(AuditControl& ctl, const KernelStatus& st) {
   AuditControl(event_fd_.get()).SetPid(static_cast<uint32_t>(getpid()));
   if (state_.backlog_limit) ctl.SetBacklogLimit(state_.backlog_limit->set);
   if (state_.backlog_wait_time) ctl.SetBacklogWaitTime(state_.backlog_wait_time->set);
-  AddRules(ctl, getpid());
+  AddRules(ctl, options_.exclude_self ? getpid() : 0);
   if (state_.enabled) ctl.SetEnabled(1);
 }
 

@@ -20,6 +20,9 @@ struct LiveOptions {
   uint32_t backlog_limit = 8192;  // unicast only; the kernel's limit while we own the pid
   bool add_rules = false;         // multicast: add procaudit's rules too (--audit-rules=add)
   bool file_syscalls = false;     // rules for the file syscalls as well (file_events)
+  // Unicast: a never-rule keeps this process's own syscalls out. The procaudit binary wants
+  // that; a program that loaded the extension does not: its children are the user's business.
+  bool exclude_self = true;
 };
 
 // "auto", "unicast", "multicast", "off"; nullopt otherwise.

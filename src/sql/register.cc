@@ -47,6 +47,7 @@ extern "C" int procaudit_register(sqlite3* db, const sqlite3_api_routines* api,
     auto ctx = std::make_shared<procaudit::TableContext>();
     if (options != nullptr && options->proc_root != nullptr) ctx->proc_root = options->proc_root;
     procaudit::netlink::LiveOptions live;
+    live.exclude_self = false;  // the host program's own children are the user's to see
     if (options != nullptr && options->audit_mode != nullptr) {
       const auto mode = procaudit::netlink::ParseAuditMode(options->audit_mode);
       if (!mode) {
