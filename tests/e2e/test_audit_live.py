@@ -676,7 +676,15 @@ class FollowReader:
                                      f"{self.proc.stderr.read().decode(errors='replace')}")
             self.buf += chunk
             *lines, self.buf = self.buf.split(b"\n")
-            self.rows += [json.loads(line) for line in lines if line.strip()]
+            for line in filter(bytes.strip, lines):
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    row = None
+                if not isinstance(row, dict):
+                    raise AssertionError(f"--follow --json printed a line that is not one JSON "
+                                         f"object: {line!r}")
+                self.rows.append(row)
         return True
 
 
