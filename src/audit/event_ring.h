@@ -10,6 +10,7 @@
 // and pooled strings it has seen stay put.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -26,6 +27,23 @@ namespace procaudit::audit {
 
 using StrId = StringPool::Id;
 
+// An int32_t the writer may store after readers can see it: every access is a relaxed atomic
+// (std::atomic_ref), copies included, so copying a published row is race-free too.
+class LateInt32 {
+ public:
+  LateInt32() = default;
+  LateInt32(const LateInt32& other) : value_(other.load()) {}
+  LateInt32& operator=(const LateInt32& other) {
+    store(other.load());
+    return *this;
+  }
+  int32_t load() const { return std::atomic_ref<int32_t>(value_).load(std::memory_order_relaxed); }
+  void store(int32_t v) { std::atomic_ref<int32_t>(value_).store(v, std::memory_order_relaxed); }
+
+ private:
+  alignas(std::atomic_ref<int32_t>::required_alignment) mutable int32_t value_ = 0;
+};
+
 // One process_events row. Strings are pool ids (kNull when unknown); about 150 bytes a row.
 struct ProcessEventRow {
   enum Flag : uint16_t {
@@ -34,9 +52,8 @@ struct ProcessEventRow {
     kHasMode = 1 << 2,
     kHasOwner = 1 << 3,
     kHasArgc = 1 << 4,
-    kHasNsPid = 1 << 5,
-    kHasParent = 1 << 6,
-    kHasResult = 1 << 7,  // success and status: not on exit/exit_group, which never return
+    kHasParent = 1 << 5,
+    kHasResult = 1 << 6,  // success and status: not on exit/exit_group, which never return
   };
   int64_t eid = 0;
   int64_t time_ms = 0;
@@ -45,7 +62,9 @@ struct ProcessEventRow {
   int32_t pid = 0;
   int32_t parent = 0;
   int32_t ppid = 0;
-  int32_t ns_pid = 0;
+  // The pid inside the process's own pid namespace; 0 when unknown or the same as pid
+  // (namespace pids start at 1). The one field that may change after the row is published.
+  LateInt32 ns_pid;
   int32_t exit_code = 0;
   int32_t argc = 0;
   uint32_t mode = 0, owner_uid = 0, owner_gid = 0;
@@ -73,6 +92,7 @@ class EventRing {
     // Assigns the eid and appends, evicting the oldest row when full. Returns the eid.
     int64_t Append(ProcessEventRow row);
     // Rows of pid with eid >= since_eid, for late corrections (a namespace pid learnt later).
+    // REQUIRES: f changes nothing but ns_pid: readers may be reading these rows.
     template <class F>
     void ForEachRowOfPid(int32_t pid, int64_t since_eid, F&& f) {
       auto it = ring_.by_pid_.find(pid);
