@@ -10,10 +10,12 @@
 // 20,000 /bin/true is 60,000 events and 220,000 records.
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "audit/event_builder.h"
@@ -157,6 +159,52 @@ void BM_StringPool_Intern_RepeatedFromString(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_StringPool_Intern_RepeatedFromString);
+
+// ---- EventRing: the writer's append, alone and while a query reads -------------------------
+// A full ring (it evicts one row per append), a row with the strings of an exec. With a
+// reader, another thread takes snapshots and reads 1,000 rows of each, as cursors would: the
+// append must not wait for it (the time per append may still grow from sharing the CPUs).
+
+void AppendRows(benchmark::State& state, audit::EventRing& ring) {
+  int64_t n = 0;
+  for (auto _ : state) {
+    ring.Write([&](audit::EventRing::Writer& w) {
+      audit::ProcessEventRow row;
+      row.pid = 1000 + static_cast<int32_t>(n % 30000);
+      row.time_ms = n++;
+      row.path = w.Intern("/usr/bin/true");
+      row.cmdline = w.Intern("/usr/bin/true");
+      row.cwd = w.Intern("/tmp");
+      w.Append(row);
+    });
+  }
+  state.SetItemsProcessed(state.iterations());  // rows
+}
+
+void BM_EventRing_Append(benchmark::State& state) {
+  audit::EventRing ring(1 << 18);
+  AppendRows(state, ring);
+}
+BENCHMARK(BM_EventRing_Append);
+
+void BM_EventRing_AppendWhileReading(benchmark::State& state) {
+  audit::EventRing ring(1 << 18);
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      const audit::EventRing::Reader r(ring);
+      int64_t sum = 0;
+      for (int64_t eid = r.first_eid(); eid < r.end_eid() && eid < r.first_eid() + 1000; ++eid) {
+        sum += r.Row(eid).pid;
+      }
+      benchmark::DoNotOptimize(sum);
+    }
+  });
+  AppendRows(state, ring);
+  stop = true;
+  reader.join();
+}
+BENCHMARK(BM_EventRing_AppendWhileReading)->UseRealTime();
 
 // ---- ProcessTracker::Submit: one storm round (clone, execve, exit_group) -------------------
 // The three real events, decoded once; each iteration submits them with fresh serials,

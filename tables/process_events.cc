@@ -317,7 +317,7 @@ void ProcessEvents::Column(const Scan& scan, size_t row, int column, sqlite3_con
     case col::kCgroup: return ResultId(r, out, e.cgroup);
     case col::kContainerId: return ResultId(r, out, e.container_id);
     case col::kNsPid:
-      if (e.Has(ProcessEventRow::kHasNsPid)) integer(e.ns_pid);
+      if (const int32_t ns_pid = e.ns_pid.load()) integer(ns_pid);  // 0: unknown
       return;
     case col::kLogFile:
       if (!scan.log_spec.empty()) ResultText(out, scan.log_spec);

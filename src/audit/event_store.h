@@ -9,7 +9,8 @@
 //                   (path, inode, size, mtime), so joins and repeated queries do not re-read
 //
 // Thread rules: EventSources is safe to call from any thread (SQLite may run statements of
-// different connections at once). A store's ring has its own reader/writer lock.
+// different connections at once). A store's ring takes its own snapshots (event_ring.h): a
+// query never makes the store's writer wait.
 #pragma once
 
 #include <cstdint>

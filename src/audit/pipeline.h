@@ -7,7 +7,8 @@
 //   worker thread     EventWorker (owned by the Assembler): decodes events, runs the
 //                     ProcessTracker, which orders them and writes the ring.
 //   owner's thread    constructs, waits (Wait), stops (destructor). Queries read the ring
-//                     concurrently through EventRing::Reader.
+//                     concurrently through EventRing::Reader snapshots, which the worker
+//                     never waits for.
 #pragma once
 
 #include <chrono>

@@ -203,10 +203,7 @@ void ProcessTracker::SetImage(ProcessEventRow& row, const Proc& p) const {
     row.argc = p.argc;
     row.flags |= ProcessEventRow::kHasArgc;
   }
-  if (p.ns_pid) {
-    row.ns_pid = p.ns_pid;
-    row.flags |= ProcessEventRow::kHasNsPid;
-  }
+  row.ns_pid.store(p.ns_pid);
 }
 
 void ProcessTracker::SetParent(ProcessEventRow& row, int32_t parent) const {
@@ -339,10 +336,9 @@ void ProcessTracker::ApplyBirth(const SyscallEvent& ev, EventRing::Writer& w) {
   if (ns_pid) {
     kid.ns_pid = ns_pid;
     // Rows the child's own records made before its birth was known get the namespace pid too.
-    w.ForEachRowOfPid(child->host_pid, kid.first_eid, [&](ProcessEventRow& r) {
-      r.ns_pid = ns_pid;
-      r.flags |= ProcessEventRow::kHasNsPid;
-    });
+    // Readers may see them already: ns_pid is the one field that may change (event_ring.h).
+    w.ForEachRowOfPid(child->host_pid, kid.first_eid,
+                      [&](ProcessEventRow& r) { r.ns_pid.store(ns_pid); });
   }
   row.pid = child->host_pid;
   row.ppid = ev.pid;

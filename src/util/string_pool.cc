@@ -8,7 +8,7 @@ namespace {
 constexpr size_t kBlockSize = 256 * 1024;
 }
 
-StringPool::StringPool() { views_.emplace_back(); }
+StringPool::StringPool() { views_[0] = std::make_unique<std::string_view[]>(BlockViews(0)); }
 
 std::string_view StringPool::Store(std::string_view s) {
   if (s.empty()) return std::string_view("", 0);
@@ -29,8 +29,12 @@ std::string_view StringPool::Store(std::string_view s) {
 StringPool::Id StringPool::Intern(std::string_view s) {
   if (auto it = ids_.find(s); it != ids_.end()) return it->second;
   const std::string_view stored = Store(s);
-  const Id id = static_cast<Id>(views_.size());
-  views_.push_back(stored);
+  const Id id = next_id_++;
+  const Slot slot = Locate(id);
+  if (slot.offset == 0) {
+    views_[slot.block] = std::make_unique<std::string_view[]>(BlockViews(slot.block));
+  }
+  views_[slot.block][slot.offset] = stored;
   ids_.emplace(stored, id);
   return id;
 }

@@ -40,6 +40,10 @@ TestDb::TestDb(const std::string& proc_root, const std::string& session_audit_lo
 
 TestDb::~TestDb() { sqlite3_close(db_); }
 
+void TestDb::SetSession(std::shared_ptr<audit::EventStore> store) {
+  g_context->events->SetSession(std::move(store));
+}
+
 Rows TestDb::Query(const std::string& sql) {
   Rows rows;
   sqlite3_stmt* stmt = nullptr;

@@ -4,8 +4,13 @@
 
 #include <sqlite3.h>
 
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace procaudit::audit {
+class EventStore;
+}
 
 namespace procaudit::testing {
 
@@ -27,6 +32,9 @@ class TestDb {
   std::string Error(const std::string& sql);
   // EXPLAIN QUERY PLAN, the detail lines joined with '\n'.
   std::string Plan(const std::string& sql);
+
+  // Makes store the session's event source, as the shell's --audit-stdin does.
+  void SetSession(std::shared_ptr<audit::EventStore> store);
 
   sqlite3* db() const { return db_; }
   // Warnings the event tables gave (skipped records), in order.

@@ -2,12 +2,17 @@
 // recorded workload log, bad input, and the query plans.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <string>
 
+#include "audit/event_source.h"
+#include "audit/event_store.h"
 #include "support/test_db.h"
 
 namespace procaudit::testing {
@@ -331,6 +336,82 @@ TEST_F(ProcessEventsPlans, IndexedFiltersAgreeWithFullScans) {
         << indexed;
   }
   EXPECT_GT(db_.Query("SELECT eid FROM process_events WHERE eid > 10 AND eid <= 40").size(), 0u);
+}
+
+// Event i of a synthetic stream: serial 100 + i, an exit_group of pid 1000 + i % 5000 running
+// /bin/w<i % 97>. One row each.
+std::string ExitGroupEvent(int64_t i) {
+  const int64_t ms = 1'795'256'412'000 + i;
+  char stamp[64];
+  std::snprintf(stamp, sizeof stamp, "%lld.%03lld:%lld", static_cast<long long>(ms / 1000),
+                static_cast<long long>(ms % 1000), static_cast<long long>(100 + i));
+  return std::string("type=SYSCALL msg=audit(") + stamp +
+         "): arch=c000003e syscall=231 a0=0 a1=e7 a2=3c a3=0 items=0 ppid=1 pid=" +
+         std::to_string(1000 + i % 5000) +
+         " auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) "
+         "ses=4294967295 comm=\"w\" exe=\"/bin/w" +
+         std::to_string(i % 97) + "\" key=(null)\ntype=EOE msg=audit(" + stamp + "): \n";
+}
+
+// What --audit-stdin does: queries run while the stream's worker appends to a ring that
+// evicts. Each statement's cursor reads one snapshot: its rows are consecutive, at most the
+// capacity, and each holds what its serial says. (A live stream drops what it cannot queue,
+// so eids need not match serials.)
+TEST(ProcessEventsLive, QueriesReadConsistentSnapshotsWhileAStreamAppends) {
+  constexpr int64_t kEvents = 20'000;
+  constexpr size_t kCapacity = 3000;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  TestDb db;
+  auto store =
+      audit::EventStore::Follow(audit::OpenStreamSource(fds[0], "pipe"), "pipe", kCapacity);
+  db.SetSession(store);
+  auto feeder = std::async(std::launch::async, [fd = fds[1]] {
+    for (int64_t i = 0; i < kEvents; i += 100) {
+      std::string chunk;
+      for (int64_t j = i; j < i + 100; ++j) chunk += ExitGroupEvent(j);
+      for (size_t done = 0; done < chunk.size();) {
+        const ssize_t n = write(fd, chunk.data() + done, chunk.size() - done);
+        if (n <= 0) return false;
+        done += static_cast<size_t>(n);
+      }
+    }
+    return close(fd) == 0;
+  });
+  const std::string kCheck =
+      "SELECT count(*), coalesce(max(eid) - min(eid) + 1, 0), "
+      "coalesce(sum(pid != 1000 + (serial - 100) % 5000 OR "
+      "             path != '/bin/w' || ((serial - 100) % 97)), 0) "
+      "FROM process_events";
+  const std::string kByPid =
+      "SELECT count(*), coalesce(sum(pid != 1234 OR (serial - 100) % 5000 != 234), 0) "
+      "FROM process_events WHERE pid = 1234";
+  int64_t last_count = 0;
+  for (bool fed = false; !fed;) {
+    fed = feeder.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    const Rows all = db.Query(kCheck);
+    ASSERT_EQ(all.size(), 1u);
+    const int64_t count = std::stoll(all[0][0]);
+    EXPECT_EQ(all[0][1], all[0][0]) << "rows not consecutive";
+    EXPECT_EQ(all[0][2], "0") << "rows that do not hold what their serial says";
+    EXPECT_LE(count, static_cast<int64_t>(kCapacity));
+    EXPECT_GE(count, last_count);
+    last_count = count;
+    const Rows by_pid = db.Query(kByPid);
+    ASSERT_EQ(by_pid.size(), 1u);
+    EXPECT_LE(std::stoll(by_pid[0][0]), 1);  // the pid repeats every 5000 events
+    EXPECT_EQ(by_pid[0][1], "0");
+  }
+  EXPECT_TRUE(feeder.get());
+  EXPECT_EQ(store->WaitForEnd(), "");
+  close(fds[0]);
+  const uint64_t rows = store->stats().process_events;
+  if (store->stats().queue_drops == 0) {
+    EXPECT_EQ(rows, static_cast<uint64_t>(kEvents));
+  }
+  ASSERT_GE(rows, kCapacity);
+  EXPECT_EQ(db.Query(kCheck), (Rows{{std::to_string(kCapacity), std::to_string(kCapacity), "0"}}));
+  EXPECT_EQ(db.Value("SELECT max(eid) FROM process_events"), std::to_string(rows));
 }
 
 }  // namespace

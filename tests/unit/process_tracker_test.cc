@@ -56,7 +56,7 @@ class TrackerTest : public ::testing::Test {
     for (int64_t eid = r.first_eid(); eid < r.end_eid(); ++eid) {
       const ProcessEventRow& e = r.Row(eid);
       auto text = [&](StrId id) { return std::string(r.Text(id).value_or("NULL")); };
-      out.push_back(Row{e.pid, e.parent, e.Has(ProcessEventRow::kHasNsPid) ? e.ns_pid : 0,
+      out.push_back(Row{e.pid, e.parent, e.ns_pid.load(),
                         ProcessSyscallName(e.syscall), text(e.path), text(e.cmdline),
                         text(e.parent_path)});
     }
