@@ -334,7 +334,7 @@ class LiveTestCase(unittest.TestCase):
         self.assertEqual(stale, [], "procaudit's rules are loaded before the test (left by "
                                     "an earlier run?)")
         self.addCleanup(self.check_state_restored)
-        self.sessions = []
+        self.sessions = []  # ShellSession, ExtensionSession, or a bare Popen of procaudit
         self.addCleanup(self.end_sessions)
 
     def shell(self, *args):
@@ -347,15 +347,38 @@ class LiveTestCase(unittest.TestCase):
         self.sessions.append(session)
         return session
 
+    def spawn(self, *args):
+        """procaudit ARGS with its output on pipes, ended at cleanup like the sessions."""
+        proc = subprocess.Popen([SHELL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.sessions.append(proc)
+        return proc
+
     def end_sessions(self):
+        """By pid, each one we started: SIGTERM (procaudit restores), SIGKILL if it hangs."""
         for session in self.sessions:
-            session.end()
+            if isinstance(session, subprocess.Popen):
+                if session.poll() is None:
+                    session.terminate()
+                    try:
+                        session.communicate(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        session.kill()
+                        session.communicate()
+            else:
+                session.end()
 
     def check_state_restored(self):
         after = read_state()
         if after == self.before:
             return
         left = restore_state(self.before, (KEY, AUDITD_KEY, DECOY_KEY))
+        # What the dead captures' state files would have the next start undo is undone: they
+        # would only make the next test's procaudit warn.
+        for session in self.sessions:
+            path = os.path.join(STATE_DIR, f"live.{session.pid}.state")
+            proc = session if isinstance(session, subprocess.Popen) else session.proc
+            if os.path.exists(path) and proc.poll() is not None:
+                os.unlink(path)
         self.fail(f"the audit state differs from before the test: {self.before.diff(after)}; "
                   + (f"the cleanup could not restore it either: {left}" if left else
                      "the test's cleanup restored it"))
@@ -458,11 +481,9 @@ class LiveShellTest(LiveTestCase, WorkloadChecks):
                 self.assertStateIs(self.before, f"after {way}")
 
     def test_one_shot_starts_on_first_use_and_restores(self):
-        proc = subprocess.Popen(
-            [SHELL, "--json", "SELECT count(*) >= 0 AS ok FROM process_events",
-             "SELECT mode, owner_pid FROM audit_status WHERE mode IS NOT NULL"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        out, err = proc.communicate(timeout=HANG)
+        proc = self.spawn("--json", "SELECT count(*) >= 0 AS ok FROM process_events",
+                          "SELECT mode, owner_pid FROM audit_status WHERE mode IS NOT NULL")
+        out, err = (b.decode() for b in proc.communicate(timeout=HANG))
         self.assertStateIs(self.before, "after a one-shot query")
         self.assertEqual(err, "")
         decoder, results, pos = json.JSONDecoder(), [], 0
@@ -477,9 +498,7 @@ class LiveShellTest(LiveTestCase, WorkloadChecks):
         m = "pl" + secrets.token_hex(5)
         sql = ("SELECT pid, path, cmdline FROM process_events "
                f"WHERE syscall = 'execve' AND cmdline LIKE '%{m}%'")
-        proc = subprocess.Popen([SHELL, "--follow", "--json", sql], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        proc = self.spawn("--follow", "--json", sql)
         follow = FollowReader(proc)
 
         def printed(want):
