@@ -69,8 +69,11 @@ def live_status(session):
     return rows[0]
 
 
-def warm_up(session, marker):
-    """Runs /bin/true MARKER-warmN until the capture shows one: events flow from here on."""
+def warm_up(session):
+    """Runs /bin/true MARKER-warmN until the capture shows one: events flow from here on (a
+    multicast reader misses what happened before it joined). MARKER is its own, so the
+    execs of the test's workload are all after this."""
+    marker = "pl" + secrets.token_hex(5)
     deadline = time.monotonic() + HANG
     n = 0
     while True:
@@ -437,7 +440,7 @@ class LiveShellTest(LiveTestCase, WorkloadChecks):
         s = self.shell()
         lost = int(self.assertOwnsAuditPid(s).status["lost"])
         w = MarkerWorkload(self.tmp)
-        warm_up(s, w.marker)
+        warm_up(s)
         w.run().check(self, s, key=KEY)
         self.assertEqual(int(read_state().status["lost"]), lost, "the kernel lost records")
         self.assertLiveStatus(s, "unicast", s.pid, queue_drops=0, ring_evicted=0)
@@ -449,12 +452,11 @@ class LiveShellTest(LiveTestCase, WorkloadChecks):
         pass the same checks as their recorded logs (test_audit_replay.WorkloadChecks)."""
         s = self.shell()
         lost = int(self.assertOwnsAuditPid(s).status["lost"])
-        marker = "pl" + secrets.token_hex(5)
-        warm_up(s, marker)
+        warm_up(s)
         manifest = os.path.join(self.tmp, "workload.manifest")
         env = dict(os.environ, PROCAUDIT_WORKLOAD_DIR=os.path.join(self.tmp, "workload"))
         subprocess.run([WORKLOAD, manifest], env=env, check=True, timeout=HANG)
-        final = subprocess.Popen(["/bin/true", f"{marker}-final"])
+        final = subprocess.Popen(["/bin/true", "last-after-the-workload"])
         final.wait()
         wait_for_exit(s, final.pid)
         self.check_workload(s.query, manifest)
@@ -542,7 +544,7 @@ class LiveExtensionTest(LiveTestCase):
         e.query("SELECT count(*) AS n FROM process_events")
         lost = int(self.assertOwnsAuditPid(e, never_self=False).status["lost"])
         w = MarkerWorkload(self.tmp)
-        warm_up(e, w.marker)
+        warm_up(e)
         w.run().check(self, e, key=KEY)
         self.assertEqual(int(read_state().status["lost"]), lost, "the kernel lost records")
         self.assertLiveStatus(e, "unicast", e.pid, queue_drops=0, ring_evicted=0)
@@ -574,7 +576,7 @@ class CoexistenceTest(LiveTestCase):
             with_auditd = read_state()
             s = self.shell()
             w = MarkerWorkload(self.tmp)
-            warm_up(s, w.marker)
+            warm_up(s)
             self.assertStateIs(with_auditd, "with procaudit running beside auditd")
             size = audit.wait_flushed()
             execs = w.run().check(self, s, key=AUDITD_KEY)
@@ -590,7 +592,7 @@ class CoexistenceTest(LiveTestCase):
         with self.auditd() as audit:
             with_auditd = read_state()
             s = self.shell("--audit-rules", "add")
-            warm_up(s, "pl" + secrets.token_hex(5))
+            warm_up(s)
             during = read_state()
             ours = rules_with_key(KEY, during.rules)
             self.assertEqual(syscall_names(ours, "b64"), set(DEFAULT_SYSCALLS), ours)
@@ -646,7 +648,7 @@ class CrashTest(LiveTestCase):
         ours = rules_with_key(KEY, during.rules)
         self.assertEqual(sorted(r.replace(f"pid={second.pid}", "pid=P") for r in ours),
                          sorted(r.replace(f"pid={first.pid}", "pid=P") for r in killed_rules))
-        warm_up(second, "pl" + secrets.token_hex(5))
+        warm_up(second)
         second.stop(signal.SIGTERM)
         self.assertStateIs(with_decoy, "after the second run (the decoy rule still loaded)")
         self.assertEqual(os.listdir(STATE_DIR) if os.path.isdir(STATE_DIR) else [], [],
