@@ -162,9 +162,12 @@ def run_procaudit(args, exe: Path, round_no: int) -> dict:
         captured = session.query(sql)[0]["n"]
         full = session.query("SELECT count(*) AS n FROM process_events WHERE syscall = 'execve' "
                              f"AND path = '{TRUE}'")[0]["n"]
+        health = session.query(
+            "SELECT queue_drops, socket_overruns, serial_gaps, late_events, ring_evicted "
+            "FROM audit_status WHERE mode IN ('unicast', 'multicast')")
         session.end()
     return {**s, "capture": "procaudit", "captured": captured, "true_execs": full,
-            "lost": lost1 - lost0, "cpu_s": round(cpu, 3)}
+            "lost": lost1 - lost0, "cpu_s": round(cpu, 3), **(health[0] if health else {})}
 
 
 def run_none(args, exe: Path, round_no: int) -> dict:
