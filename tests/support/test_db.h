@@ -4,8 +4,11 @@
 
 #include <sqlite3.h>
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "sql/table_context.h"
 
 namespace procaudit::testing {
 
@@ -29,11 +32,14 @@ class TestDb {
   std::string Plan(const std::string& sql);
 
   sqlite3* db() const { return db_; }
+  // What the tables of this connection share (set follow to test --follow rounds).
+  TableContext& context() const { return *context_; }
   // Warnings the event tables gave (skipped records), in order.
   const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   sqlite3* db_ = nullptr;
+  std::shared_ptr<TableContext> context_;
   std::vector<std::string> warnings_;
 };
 
