@@ -41,6 +41,13 @@ class Printer {
 // modes always name their columns).
 std::unique_ptr<Printer> MakePrinter(OutputMode mode, bool headers, std::FILE* out);
 
+// Printers for --follow, whose rows come in rounds: Begin once, Row for the rows of every round,
+// End when the follow ends. json writes one object per line (NDJSON), not an array; table
+// mode, which must see every row to size its columns, prints as list (with a header unless
+// headers is false) and shows control characters as table cells do; the other modes print as
+// MakePrinter's.
+std::unique_ptr<Printer> MakeFollowPrinter(OutputMode mode, bool headers, std::FILE* out);
+
 // Helpers exposed for tests.
 std::string CsvField(std::string_view s);
 // Text shown in a table cell: control characters made visible (\n, \t, \x1b).
