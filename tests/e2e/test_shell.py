@@ -7,13 +7,17 @@ import pty
 import re
 import select
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
+import termios
 import time
 import unittest
 
-from procaudit_e2e import FIXTURE_PROC, SHELL, run
+from procaudit_e2e import FIXTURE_PROC, SHELL, SOURCE_DIR, run
+
+ENDLESS = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c"
 
 
 def shell(*args, **kwargs):
@@ -138,6 +142,18 @@ class InteractiveTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.home, ignore_errors=True)
 
+    @staticmethod
+    def read_until_prompt(fd, timeout=10):
+        out = b""
+        deadline = time.time() + timeout
+        while b"procaudit>" not in out and time.time() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+        return out
+
     def converse(self, lines):
         pid, fd = pty.fork()
         if pid == 0:
@@ -146,6 +162,7 @@ class InteractiveTest(unittest.TestCase):
             os.execv(SHELL, [SHELL])
         out = b""
         try:
+            out = self.read_until_prompt(fd)  # a Ctrl-C typed before then would hit Python
             for line in lines:
                 os.write(fd, line.encode() + b"\r")
                 time.sleep(0.3)
@@ -197,6 +214,94 @@ class InteractiveTest(unittest.TestCase):
         out = self.converse(["SELECT", "7 AS seven;", ".quit"])
         self.assertIn("...>", out)
         self.assertIn("|     7 |", out)
+
+    def test_ctrl_c_at_the_prompt_discards_the_line_not_the_session(self):
+        out = self.converse(["SELECT 'dropped' AS d\x03", "SELECT 'kept' AS k;", ".quit"])
+        self.assertNotIn("| dropped |", out)
+        self.assertIn("| kept |", out)
+
+    def test_ctrl_c_discards_a_statement_being_continued(self):
+        out = self.converse(["SELECT 'dropped'", "AS d\x03", "SELECT 'kept' AS k;", ".quit"])
+        self.assertNotIn("| dropped |", out)
+        self.assertIn("| kept |", out)
+
+    def test_sigterm_at_the_prompt_exits_143_and_restores_the_terminal(self):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ["HOME"] = self.home
+            os.environ["TERM"] = "dumb"
+            os.execv(SHELL, [SHELL])
+        try:
+            self.assertIn(b"procaudit>", self.read_until_prompt(fd))
+            os.kill(pid, signal.SIGTERM)
+            _, status = os.waitpid(pid, 0)
+            self.assertEqual(os.waitstatus_to_exitcode(status), 143)
+            # libedit reads in raw mode; the terminal is cooked again (echo, canonical).
+            lflag = termios.tcgetattr(fd)[3]
+            self.assertTrue(lflag & termios.ICANON and lflag & termios.ECHO)
+        finally:
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            os.close(fd)
+
+
+class SignalTest(unittest.TestCase):
+    """Signals outside the interactive shell: one thread takes them, cleans up, exits 128+N."""
+
+    def start(self, *args, **kwargs):
+        kwargs.setdefault("stdout", subprocess.PIPE)
+        kwargs.setdefault("stderr", subprocess.PIPE)
+        p = subprocess.Popen([SHELL, *args], text=True, **kwargs)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        return p
+
+    def signal_after(self, p, signo, delay=0.3):
+        time.sleep(delay)
+        p.send_signal(signo)
+        out, err = p.communicate(timeout=10)
+        return p.returncode, out, err
+
+    def test_one_shot_exits_128_plus_the_signal(self):
+        for signo in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            with self.subTest(signal=signo.name):
+                code, out, err = self.signal_after(self.start(ENDLESS), signo)
+                self.assertEqual(code, 128 + signo)
+                self.assertEqual((out, err), ("", ""))
+
+    def test_script_on_stdin_exits_130_on_sigint(self):
+        p = self.start("--audit-mode", "off", stdin=subprocess.PIPE)
+        p.stdin.write(ENDLESS + ";\n")
+        p.stdin.flush()
+        code, _, err = self.signal_after(p, signal.SIGINT)
+        self.assertEqual(code, 130)
+        self.assertEqual(err, "")
+
+    def test_a_signal_ignored_at_start_stays_ignored(self):
+        # nohup: SIGHUP ignored. Linux would still queue it for sigwait; procaudit must not take it.
+        p = self.start(ENDLESS, preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+        time.sleep(0.3)
+        p.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        self.assertIsNone(p.poll())
+        code, _, _ = self.signal_after(p, signal.SIGTERM, delay=0)
+        self.assertEqual(code, 143)
+
+    def test_audit_stdin_answers_on_sigterm_as_auditd_stops_its_plugin(self):
+        # auditd sends SIGTERM to its plugins when it stops: the SQL runs over what arrived.
+        log = os.path.join(SOURCE_DIR, "tests/fixtures/audit/workload.log")
+        with open(log) as f:
+            records = f.read()
+        want = shell("--audit-log", log, "SELECT count(*) FROM process_events")
+        p = self.start("--audit-stdin", "SELECT count(*) FROM process_events", stdin=subprocess.PIPE)
+        p.stdin.write(records)
+        p.stdin.flush()  # and left open
+        code, out, err = self.signal_after(p, signal.SIGTERM, delay=0.5)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out, want.stdout)
+        self.assertEqual(err, "")
 
 
 if __name__ == "__main__":
