@@ -60,6 +60,11 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  // A session captures from its start, so its statements see what happened meanwhile; without
+  // the capture, the /proc tables still work.
+  if (const std::string why = shell.StartLiveCapture(); !why.empty()) {
+    std::fprintf(stderr, "procaudit: warning: live capture off: %s\n", why.c_str());
+  }
   if (interactive) return shell.RunInteractive();
   return shell.RunScript(stdin) ? 0 : 1;
 }

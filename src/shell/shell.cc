@@ -13,6 +13,7 @@
 
 #include "audit/event_store.h"
 #include "generated/table_specs.h"
+#include "netlink/live_capture.h"
 #include "procaudit.h"
 #include "shell/progress.h"
 #include "sql/register.h"
@@ -138,7 +139,14 @@ void Shell::OpenSessionSource(const ShellOptions& options) {
     events.SetSession(store);
     return;
   }
-  if (options.audit_logs.empty()) return;
+  if (options.audit_logs.empty()) {
+    if (options.live.mode != netlink::AuditMode::kOff) {
+      events.live = [live = options.live, capacity = events.capacity] {
+        return netlink::StartLiveCapture(live, capacity);
+      };
+    }
+    return;
+  }
   std::vector<std::string> paths;
   for (const std::string& spec : options.audit_logs) {
     for (std::string& p : audit::ExpandLogPaths(spec)) paths.push_back(std::move(p));
@@ -174,7 +182,21 @@ bool Shell::WaitForSessionSource(StopRequest* give_up) {
   return true;
 }
 
-Shell::~Shell() { sqlite3_close(db_); }
+std::string Shell::StartLiveCapture() {
+  if (!context_->events->live) return "";
+  try {
+    context_->events->Session();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+Shell::~Shell() {
+  sqlite3_close(db_);
+  // The capture changed machine-wide audit state; put it back (a no-op when none runs).
+  if (context_->events->live) netlink::StopLiveCapture();
+}
 
 bool Shell::RunSql(std::string_view sql) {
   const char* tail = sql.data();

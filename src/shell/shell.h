@@ -48,6 +48,11 @@ class Shell {
   // then returns true: the statements see what arrived.
   bool WaitForSessionSource(StopRequest* give_up = nullptr);
 
+  // Starts the live capture now when it is the session's source (no --audit-log or
+  // --audit-stdin, and --audit-mode is not off); otherwise it starts with the first statement
+  // that reads a live event table. Returns "" or why it cannot start (one line).
+  std::string StartLiveCapture();
+
  private:
   // Runs statements and dot commands from a line source until it is exhausted.
   template <class NextLine>

@@ -95,12 +95,12 @@ class OneShotTest(unittest.TestCase):
 
     def test_script_on_stdin_with_dot_commands(self):
         script = "SELECT 1;\n.mode json\nSELECT 2 AS two;\nSELECT\n  3;\n"
-        r = shell(input=script)
+        r = shell("--audit-mode", "off", input=script)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, '1\n[\n  {"two":2}\n]\n[\n  {"3":3}\n]\n')
 
     def test_script_stops_at_the_first_error(self):
-        r = shell(input="SELECT 1;\nSELECT bogus;\nSELECT 3;\n")
+        r = shell("--audit-mode", "off", input="SELECT 1;\nSELECT bogus;\nSELECT 3;\n")
         self.assertEqual(r.returncode, 1)
         self.assertEqual(r.stdout, "1\n")
 
@@ -154,12 +154,13 @@ class InteractiveTest(unittest.TestCase):
                     break
         return out
 
-    def converse(self, lines):
+    # Tests that are not about the live capture keep away from the kernel's audit state.
+    def converse(self, lines, args=("--audit-mode", "off")):
         pid, fd = pty.fork()
         if pid == 0:
             os.environ["HOME"] = self.home
             os.environ["TERM"] = "dumb"
-            os.execv(SHELL, [SHELL])
+            os.execv(SHELL, [SHELL, *args])
         out = b""
         try:
             out = self.read_until_prompt(fd)  # a Ctrl-C typed before then would hit Python
@@ -210,6 +211,13 @@ class InteractiveTest(unittest.TestCase):
         self.assertIn("interrupted", out)
         self.assertIn("still here", out)
 
+    def test_the_shell_starts_the_live_capture_or_warns_and_goes_on(self):
+        out = self.converse(["SELECT 40 + 2 AS answer;", ".quit"], args=())
+        self.assertIn("|     42 |", out)
+        warnings = [l for l in out.splitlines() if "live capture" in l]
+        self.assertTrue(all(l.startswith(LiveCaptureTest.WARNING) for l in warnings), warnings)
+        self.assertLessEqual(len(warnings), 1)
+
     def test_statement_over_two_lines(self):
         out = self.converse(["SELECT", "7 AS seven;", ".quit"])
         self.assertIn("...>", out)
@@ -230,7 +238,7 @@ class InteractiveTest(unittest.TestCase):
         if pid == 0:
             os.environ["HOME"] = self.home
             os.environ["TERM"] = "dumb"
-            os.execv(SHELL, [SHELL])
+            os.execv(SHELL, [SHELL, "--audit-mode", "off"])
         try:
             self.assertIn(b"procaudit>", self.read_until_prompt(fd))
             os.kill(pid, signal.SIGTERM)
@@ -246,6 +254,43 @@ class InteractiveTest(unittest.TestCase):
             except (ProcessLookupError, ChildProcessError):
                 pass
             os.close(fd)
+
+
+class LiveCaptureTest(unittest.TestCase):
+    """Without --audit-log/--audit-stdin, the event tables read the live capture. Whether it can
+    start depends on the engine and privileges; what is checked here holds either way."""
+
+    WARNING = "procaudit: warning: live capture off: "
+
+    def test_proc_tables_alone_do_not_start_it(self):
+        sql = "SELECT count(*) > 0 FROM process_tree"
+        default, off = shell(sql), shell("--audit-mode", "off", sql)
+        self.assertEqual((default.returncode, default.stdout, default.stderr), (0, "1\n", ""))
+        self.assertEqual((off.returncode, off.stdout, off.stderr), (0, "1\n", ""))
+
+    def test_one_shot_event_table_starts_it_or_says_why_in_one_line(self):
+        r = shell("SELECT count(*) >= 0 FROM process_events")
+        if r.returncode == 0:
+            self.assertEqual(r.stdout, "1\n")
+        else:
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+            self.assertTrue(r.stderr.startswith("Error: "), r.stderr)
+            self.assertNotIn("no event source", r.stderr)  # it tried the live capture
+
+    def test_audit_mode_off_leaves_the_event_tables_without_a_source(self):
+        r = shell("--audit-mode", "off", "SELECT count(*) FROM process_events")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("process_events has no event source", r.stderr)
+
+    def test_a_script_starts_it_at_once_and_goes_on_without_it(self):
+        r = shell(input="SELECT count(*) > 0 FROM process_tree;\n")
+        self.assertEqual((r.returncode, r.stdout), (0, "1\n"), r.stderr)
+        if r.stderr:  # cannot start: one warning line, and the /proc tables still answer
+            self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+            self.assertTrue(r.stderr.startswith(self.WARNING), r.stderr)
+        r = shell("--audit-mode", "off", input="SELECT 1;\n")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "1\n", ""))
 
 
 class SignalTest(unittest.TestCase):
