@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "procaudit.h"
+#include "shell/follow.h"
 #include "shell/options.h"
 #include "shell/shell.h"
 #include "shell/signals.h"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "procaudit: %s\n", shell.error().c_str());
     return 1;
   }
+  if (options->follow) return procaudit::Follow(shell, *options);
   if (!options->sql.empty()) {
     // One-shot statements start the live capture only when one reads a live event table.
     if (options->audit_stdin) {

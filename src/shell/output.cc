@@ -327,6 +327,32 @@ size_t DisplayWidth(std::string_view s) {
       std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
+Value ColumnValue(sqlite3_stmt* stmt, int i) {
+  Value v;
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER:
+      v.type = Value::kInteger;
+      v.integer = sqlite3_column_int64(stmt, i);
+      break;
+    case SQLITE_FLOAT:
+      v.type = Value::kReal;
+      v.real = sqlite3_column_double(stmt, i);
+      break;
+    case SQLITE_TEXT:
+      v.type = Value::kText;
+      v.text = std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
+                                static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+      break;
+    case SQLITE_BLOB:
+      v.type = Value::kBlob;
+      v.text = std::string_view(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
+                                static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+      break;
+    default: break;
+  }
+  return v;
+}
+
 std::unique_ptr<Printer> MakePrinter(OutputMode mode, bool headers, std::FILE* out) {
   switch (mode) {
     case OutputMode::kTable: return std::make_unique<TablePrinter>(out);

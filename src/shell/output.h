@@ -2,6 +2,8 @@
 // come, except the table mode, which must see every row to size its columns.
 #pragma once
 
+#include <sqlite3.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -26,6 +28,10 @@ struct Value {
   double real = 0;
   std::string_view text;
 };
+
+// Column i of the row stmt stands on (after sqlite3_step gave SQLITE_ROW); its text stays valid
+// until the next step.
+Value ColumnValue(sqlite3_stmt* stmt, int i);
 
 class Printer {
  public:

@@ -50,32 +50,6 @@ std::vector<std::string_view> Words(std::string_view line) {
   return words;
 }
 
-Value ColumnValue(sqlite3_stmt* stmt, int i) {
-  Value v;
-  switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_INTEGER:
-      v.type = Value::kInteger;
-      v.integer = sqlite3_column_int64(stmt, i);
-      break;
-    case SQLITE_FLOAT:
-      v.type = Value::kReal;
-      v.real = sqlite3_column_double(stmt, i);
-      break;
-    case SQLITE_TEXT:
-      v.type = Value::kText;
-      v.text = std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
-                                static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
-      break;
-    case SQLITE_BLOB:
-      v.type = Value::kBlob;
-      v.text = std::string_view(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
-                                static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
-      break;
-    default: break;
-  }
-  return v;
-}
-
 // The connection Ctrl-C interrupts in an interactive session. sqlite3_interrupt()
 // is safe to call from a signal handler.
 sqlite3* volatile g_interrupt_db = nullptr;

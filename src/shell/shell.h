@@ -53,6 +53,14 @@ class Shell {
   // that reads a live event table. Returns "" or why it cannot start (one line).
   std::string StartLiveCapture();
 
+  // What the tables of this connection share (--follow sets its window there), and what
+  // statements print with: for src/shell/follow.h.
+  TableContext& context() const { return *context_; }
+  OutputMode mode() const { return mode_; }
+  bool headers() const { return headers_; }
+  std::FILE* out() const { return out_; }
+  std::FILE* err() const { return err_; }
+
  private:
   // Runs statements and dot commands from a line source until it is exhausted.
   template <class NextLine>

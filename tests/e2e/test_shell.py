@@ -4,6 +4,7 @@ import io
 import json
 import os
 import pty
+import queue
 import re
 import select
 import shutil
@@ -12,6 +13,7 @@ import stat
 import subprocess
 import tempfile
 import termios
+import threading
 import time
 import unittest
 
@@ -124,6 +126,10 @@ class UnprivilegedTest(unittest.TestCase):
         self.assertGreater(total, 0)
         self.assertLess(with_path, total)  # root's processes hide their exe
         self.assertEqual(with_name, total)
+
+    def test_proc_query_as_nobody_does_not_try_the_live_capture(self):
+        r = self.as_nobody("SELECT count(*) > 0 FROM process_tree")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "1\n", ""))
 
     def test_open_files_as_nobody_shows_only_readable_processes(self):
         r = self.as_nobody("SELECT count(*) FROM open_files WHERE pid = 1")
@@ -347,6 +353,191 @@ class SignalTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertEqual(out, want.stdout)
         self.assertEqual(err, "")
+
+
+WORKLOAD_LOG = os.path.join(SOURCE_DIR, "tests/fixtures/audit/workload.log")
+EXECS = "SELECT eid, pid, syscall, path FROM process_events WHERE syscall='execve'"
+
+
+class Follower:
+    """procaudit --audit-stdin --follow ..., its stdin a pipe, its stdout read line by line as
+    it comes (by a thread, so a test can wait with a timeout)."""
+
+    def __init__(self, test, *args):
+        self.p = subprocess.Popen([SHELL, "--audit-stdin", "--follow", *args], text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        test.addCleanup(self.cleanup)
+        self.lines = queue.Queue()
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+
+    def read(self):
+        for line in self.p.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def write(self, text):
+        self.p.stdin.write(text)
+        self.p.stdin.flush()
+
+    def next_line(self, timeout=15):
+        """The next line printed, or None at the end of the output; fails after timeout."""
+        return self.lines.get(timeout=timeout)
+
+    def finish(self, timeout=15):
+        """Waits for the exit; returns (exit status, the lines not read yet, stderr)."""
+        self.p.wait(timeout=timeout)
+        self.reader.join(timeout)
+        rest = []
+        while (line := self.lines.get_nowait()) is not None:
+            rest.append(line)
+        return self.p.returncode, rest, self.p.stderr.read()
+
+    def cleanup(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+def workload_pieces(n):
+    """The fixture log's lines in n pieces, cut between records."""
+    with open(WORKLOAD_LOG) as f:
+        lines = f.readlines()
+    size = (len(lines) + n - 1) // n
+    return ["".join(lines[i:i + size]) for i in range(0, len(lines), size)]
+
+
+class FollowTest(unittest.TestCase):
+    """--follow over --audit-stdin: rows printed as the records arrive, each exactly once."""
+
+    @classmethod
+    def setUpClass(cls):
+        r = shell("--audit-log", WORKLOAD_LOG, "--json", EXECS)
+        assert r.returncode == 0, r.stderr
+        cls.replayed = json.loads(r.stdout)
+        assert len(cls.replayed) > 30
+
+    def test_rows_come_as_records_arrive_and_match_the_replay(self):
+        f = Follower(self, "--json", EXECS)
+        rows = []
+        for piece in workload_pieces(3):
+            f.write(piece)
+            line = f.next_line()  # rows come while stdin is still open: flushed as they arrive
+            self.assertIsNotNone(line)
+            rows.append(json.loads(line))
+        while len(rows) < len(self.replayed):  # the tracker releases the rest after 2 s
+            line = f.next_line()
+            self.assertIsNotNone(line)
+            rows.append(json.loads(line))  # one JSON object per line
+        self.assertEqual(rows, self.replayed)  # same rows, none twice, none missing
+        f.p.send_signal(signal.SIGTERM)
+        code, rest, err = f.finish()
+        self.assertEqual((code, rest, err), (0, [], ""))
+
+    def test_closing_stdin_ends_the_follow_with_exit_0(self):
+        f = Follower(self, "--json", EXECS)
+        f.write("".join(workload_pieces(1)))
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual([json.loads(l) for l in rest], self.replayed)
+
+    def test_an_aggregate_gives_one_result_per_round(self):
+        f = Follower(self, "--json", "SELECT count(*) AS n FROM process_events WHERE syscall='execve'")
+        self.assertEqual(json.loads(f.next_line()), {"n": 0})  # the first round: an empty ring
+        counts = []
+        for piece in workload_pieces(2):
+            f.write(piece)
+            n = 0
+            while n == 0:  # a round over new events that hold no exec counts 0
+                n = json.loads(f.next_line())["n"]
+                counts.append(n)
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        counts += [json.loads(l)["n"] for l in rest]
+        self.assertEqual(sum(counts), len(self.replayed))
+        self.assertLess(max(counts), len(self.replayed))
+
+    def test_table_mode_prints_a_header_once_then_list_rows(self):
+        f = Follower(self, "--table", EXECS)
+        self.assertEqual(f.next_line(), "eid|pid|syscall|path\n")  # at the first round
+        rows = []
+        for piece in workload_pieces(2):
+            f.write(piece)
+            rows.append(f.next_line())
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        want = ["%d|%d|%s|%s\n" % (r["eid"], r["pid"], r["syscall"], r["path"] or "")
+                for r in self.replayed]
+        self.assertEqual(rows + rest, want)  # no boxes, no second header
+
+    def test_sigint_ends_the_follow_with_exit_0(self):
+        f = Follower(self, "--json", EXECS)
+        f.write(workload_pieces(2)[0])
+        self.assertIsNotNone(f.next_line())
+        f.p.send_signal(signal.SIGINT)
+        code, _, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+
+    def test_closed_output_ends_the_follow(self):
+        r, w = os.pipe()
+        os.close(r)  # like `procaudit --follow ... | head -1` once head is done
+        p = subprocess.Popen([SHELL, "--audit-stdin", "--follow", "--json", EXECS], text=True,
+                             stdin=subprocess.PIPE, stdout=w, stderr=subprocess.PIPE)
+        os.close(w)
+        try:
+            p.stdin.write("".join(workload_pieces(1)))
+            p.stdin.flush()
+            _, err = p.communicate(timeout=15)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertEqual(p.returncode, 128 + signal.SIGPIPE)
+        self.assertEqual(err, "")
+
+    def test_follow_with_an_audit_log_is_a_usage_error(self):
+        r = shell("--follow", "--audit-log", WORKLOAD_LOG, EXECS)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(len(r.stderr.splitlines()), 1)
+        self.assertIn("a replay ends", r.stderr)
+
+    def test_live_follow_starts_or_fails_in_one_line(self):
+        # multicast only reads: it changes no audit state when the capture can start.
+        p = subprocess.Popen([SHELL, "--follow", "--audit-mode", "multicast", EXECS], text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            out, err = p.communicate(timeout=3)
+            self.assertEqual(p.returncode, 1)
+            self.assertEqual(len(err.splitlines()), 1, err)
+            self.assertTrue(err.startswith("procaudit: "), err)
+        except subprocess.TimeoutExpired:  # it runs: SIGTERM ends it cleanly
+            p.send_signal(signal.SIGTERM)
+            out, err = p.communicate(timeout=10)
+            self.assertEqual((p.returncode, err), (0, ""))
+
+    def test_idle_follow_costs_almost_no_cpu(self):
+        f = Follower(self, "--json", EXECS)
+        time.sleep(0.5)
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def cpu_seconds():
+            with open(f"/proc/{f.p.pid}/stat") as stat_file:
+                fields = stat_file.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+        before, start = cpu_seconds(), time.time()
+        time.sleep(4)
+        used = cpu_seconds() - before
+        self.assertLess(used / (time.time() - start), 0.005)  # under 0.5% of a core
 
 
 if __name__ == "__main__":
