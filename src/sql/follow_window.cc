@@ -10,19 +10,34 @@ int64_t EndEid(const audit::EventRing& ring) {
   return audit::EventRing::Reader(ring).end_eid();
 }
 
+// The ends are read without the window's lock held: Clip takes that lock inside a ring's
+// reader lock, so taking them in the other order here could deadlock behind a waiting writer.
+std::vector<std::pair<const audit::EventStore*, int64_t>> FollowWindow::Ends() const {
+  std::vector<std::shared_ptr<const audit::EventStore>> stores;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, entry] : stores_) stores.push_back(entry.store);
+  }
+  std::vector<std::pair<const audit::EventStore*, int64_t>> ends;
+  for (const auto& store : stores) ends.emplace_back(store.get(), EndEid(store->ring()));
+  return ends;
+}
+
 void FollowWindow::BeginRound() {
+  const auto ends = Ends();
   std::lock_guard lock(mutex_);
-  for (auto& [key, entry] : stores_) {
-    entry.window.lo = entry.window.hi;
-    entry.window.hi = EndEid(entry.store->ring());
+  for (const auto& [store, end] : ends) {
+    EidRange& w = stores_.at(store).window;
+    w.lo = w.hi;
+    w.hi = end;
   }
 }
 
 bool FollowWindow::HasNewRows() const {
+  const auto ends = Ends();
   std::lock_guard lock(mutex_);
-  return std::any_of(stores_.begin(), stores_.end(), [](const auto& kv) {
-    return EndEid(kv.second.store->ring()) > kv.second.window.hi;
-  });
+  return std::any_of(ends.begin(), ends.end(),
+                     [&](const auto& e) { return e.second > stores_.at(e.first).window.hi; });
 }
 
 EidRange FollowWindow::Clip(const std::shared_ptr<const audit::EventStore>& store, EidRange ring) {

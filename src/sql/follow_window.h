@@ -12,14 +12,16 @@
 // ring). A row corrected in place after its round (a namespace pid learnt later) is not printed
 // again.
 //
-// Thread rules: every call takes the window's lock; BeginRound and HasNewRows read the rings,
-// so call them outside any EventRing::Reader of the same thread.
+// Thread rules: any thread may call; stores are never removed. BeginRound and HasNewRows read
+// the rings' ends, so call them outside any EventRing::Reader of the same thread.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 #include "audit/event_store.h"
 #include "sql/table_context.h"
@@ -49,6 +51,9 @@ class FollowWindow {
     std::shared_ptr<const audit::EventStore> store;  // kept alive while followed
     EidRange window;
   };
+  // Every store read so far, with its end now.
+  std::vector<std::pair<const audit::EventStore*, int64_t>> Ends() const;
+
   mutable std::mutex mutex_;
   std::map<const audit::EventStore*, Entry> stores_;
 };
