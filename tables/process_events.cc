@@ -17,6 +17,7 @@
 #include "audit/event_store.h"
 #include "generated/table_specs.h"
 #include "sql/constraints.h"
+#include "sql/follow_window.h"
 #include "tables/pid_scan.h"
 #include "tables/tables.h"
 
@@ -210,8 +211,9 @@ void ProcessEvents::Filter(const TableContext& ctx, const FilterArgs& args, Scan
   const bool pid_plan = args.idx_num & (kPidEq | kPidIn);
   const Bounds b = ReadBounds(args, pid_arg + (pid_plan ? 1 : 0));
   if (b.empty) return;
-  const int64_t lo = std::max(r.first_eid(), b.eid_lo);
-  const int64_t hi = std::min(r.end_eid(), b.eid_hi);
+  const EidRange visible = VisibleEids(ctx, scan.store, {r.first_eid(), r.end_eid()});
+  const int64_t lo = std::max(visible.lo, b.eid_lo);
+  const int64_t hi = std::min(visible.hi, b.eid_hi);
   auto in_time = [&](int64_t eid) {
     const int64_t t = r.Row(eid).time_ms;
     return t >= b.time_lo && t < b.time_hi;

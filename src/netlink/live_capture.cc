@@ -247,7 +247,9 @@ void Capture::StartMulticast(AuditControl* ctl, const std::optional<KernelStatus
     AddRules(*ctl, 0);
   }
   if (st && st->enabled == 0) {
-    Warn("kernel auditing is disabled (enabled 0) and another process owns the audit pid: no records will arrive");
+    Warn(st->pid ? "kernel auditing is disabled (enabled 0) by the audit pid's owner: no records will arrive"
+                 : "kernel auditing is disabled (enabled 0) and nobody owns the audit pid: no records "
+                   "will arrive (--audit-mode auto would take it)");
   }
   if (ctl && !options_.add_rules && !CoversProcessEvents(ctl->ListRules())) {
     Warn("the loaded audit rules do not record every execve and exit_group: process_events will "

@@ -2,6 +2,10 @@
 
 #include <getopt.h>
 
+#include <charconv>
+#include <limits>
+#include <string_view>
+
 namespace procaudit {
 
 const char* const kShellHelp =
@@ -28,7 +32,30 @@ const char* const kShellHelp =
     "                    tables for the whole session\n"
     "  --audit-stdin     read audit records from standard input, as an auditd plugin\n"
     "                    (format = string) receives them; one-shot SQL runs when the\n"
-    "                    input ends\n"
+    "                    input ends, or on SIGTERM over what arrived (auditd stops its\n"
+    "                    plugins so); SIGHUP (auditd's reload) is ignored\n"
+    "\n"
+    "Live capture (the event source when neither --audit-log nor --audit-stdin is\n"
+    "given; started with the shell, or by the first one-shot statement that reads\n"
+    "process_events; needs CAP_AUDIT_CONTROL or CAP_AUDIT_READ):\n"
+    "  --audit-mode MODE   auto (the default): own the kernel's audit pid when no\n"
+    "                      process does, else read the multicast group; unicast:\n"
+    "                      own it or fail; multicast: only read, never take over;\n"
+    "                      off: no live capture\n"
+    "  --audit-backlog N   the kernel's backlog limit while procaudit owns the audit\n"
+    "                      pid (default 8192); the previous limit is restored on exit\n"
+    "  --audit-rules add   with multicast, also add procaudit's rules (tagged with\n"
+    "                      its key, removed on exit)\n"
+    "\n"
+    "Follow:\n"
+    "  --follow       keep running and print the new rows of the SQL as events arrive,\n"
+    "                 until Ctrl-C or SIGTERM (exit status 0), or until the input of\n"
+    "                 --audit-stdin ends. The SQL runs in rounds, each over the events\n"
+    "                 that arrived since the previous round (the first over those\n"
+    "                 already there): aggregates such as count(*) or GROUP BY give one\n"
+    "                 result per round. --json writes one object per line, flushed at\n"
+    "                 once; the table mode prints rows as --list does, with a header.\n"
+    "                 Not with --audit-log: a replay has no new events to wait for.\n"
     "\n"
     "  -h, --help     this text\n"
     "  --version      print the version\n"
@@ -39,11 +66,49 @@ const char* const kShellHelp =
     "  procaudit --audit-log /var/log/audit/audit.log \\\n"
     "      \"SELECT time, pid, parent_path, path, cmdline FROM process_events\"\n"
     "  procaudit \"SELECT path, count(*) FROM process_events('audit.log*') GROUP BY 1\"\n"
+    "  procaudit --follow --json \\\n"
+    "      \"SELECT time, pid, path, cmdline FROM process_events WHERE syscall = 'execve'\"\n"
     "  sqlite3 -cmd '.load ./build/libprocaudit' :memory: \"SELECT count(*) FROM process_tree\"\n"
     "\n"
     "Tables: process_events, process_tree, open_files, processes,\n"
     "process_open_files, process_open_sockets. Their columns: .schema TABLE,\n"
     "or docs/tables.md.\n";
+
+namespace {
+
+// A positive decimal that fits the kernel's u32 backlog limit; nullopt otherwise.
+std::optional<uint32_t> ParseBacklog(std::string_view text) {
+  uint32_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n == 0) return std::nullopt;
+  return n;
+}
+
+// Checks that apply to the options as a whole. Returns "" or one line.
+std::string CheckCombination(const ShellOptions& o) {
+  if (o.audit_stdin && !o.audit_logs.empty()) {
+    return "--audit-log and --audit-stdin are two sources; give one";
+  }
+  if (o.audit_stdin && o.sql.empty()) {
+    return "--audit-stdin needs SQL arguments: standard input carries the records";
+  }
+  if (!o.follow) return "";
+  if (o.sql.empty()) return "--follow needs a SQL statement to follow";
+  if (!o.audit_logs.empty()) {
+    return "--follow does not work with --audit-log: a replay ends and has no new events to wait "
+           "for (use --audit-stdin, or the live capture)";
+  }
+  if (!o.audit_stdin && o.live.mode == netlink::AuditMode::kOff) {
+    return "--follow needs a source that grows: the live capture (not --audit-mode off) or "
+           "--audit-stdin";
+  }
+  for (const std::string& sql : o.sql) {
+    if (!sql.empty() && sql.front() == '.') return "--follow runs SQL, not dot commands: " + sql;
+  }
+  return "";
+}
+
+}  // namespace
 
 std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string& error) {
   enum {
@@ -57,6 +122,10 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
     kProcRoot,
     kAuditLog,
     kAuditStdin,
+    kAuditMode,
+    kAuditBacklog,
+    kAuditRules,
+    kFollow,
     kVersion,
   };
   static const option kLong[] = {
@@ -70,6 +139,10 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       {"proc-root", required_argument, nullptr, kProcRoot},
       {"audit-log", required_argument, nullptr, kAuditLog},
       {"audit-stdin", no_argument, nullptr, kAuditStdin},
+      {"audit-mode", required_argument, nullptr, kAuditMode},
+      {"audit-backlog", required_argument, nullptr, kAuditBacklog},
+      {"audit-rules", required_argument, nullptr, kAuditRules},
+      {"follow", no_argument, nullptr, kFollow},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -91,6 +164,34 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       case kProcRoot: o.proc_root = optarg; break;
       case kAuditLog: o.audit_logs.emplace_back(optarg); break;
       case kAuditStdin: o.audit_stdin = true; break;
+      case kAuditMode: {
+        const auto mode = netlink::ParseAuditMode(optarg);
+        if (!mode) {
+          error = std::string("--audit-mode: unknown mode '") + optarg +
+                  "': use auto, unicast, multicast or off";
+          return std::nullopt;
+        }
+        o.live.mode = *mode;
+        break;
+      }
+      case kAuditBacklog: {
+        const auto limit = ParseBacklog(optarg);
+        if (!limit) {
+          error = "--audit-backlog needs a positive integer (at most " +
+                  std::to_string(std::numeric_limits<uint32_t>::max()) + "), not '" + optarg + "'";
+          return std::nullopt;
+        }
+        o.live.backlog_limit = *limit;
+        break;
+      }
+      case kAuditRules:
+        if (std::string_view(optarg) != "add") {
+          error = std::string("--audit-rules takes one value, add, not '") + optarg + "'";
+          return std::nullopt;
+        }
+        o.live.add_rules = true;
+        break;
+      case kFollow: o.follow = true; break;
       case 'h': o.help = true; break;
       case kVersion: o.version = true; break;
       default: {
@@ -108,14 +209,8 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
     }
   }
   for (int i = optind; i < argc; ++i) o.sql.emplace_back(argv[i]);
-  if (o.audit_stdin && !o.audit_logs.empty()) {
-    error = "--audit-log and --audit-stdin are two sources; give one";
-    return std::nullopt;
-  }
-  if (o.audit_stdin && o.sql.empty()) {
-    error = "--audit-stdin needs SQL arguments: standard input carries the records";
-    return std::nullopt;
-  }
+  error = CheckCombination(o);
+  if (!error.empty()) return std::nullopt;
   return o;
 }
 

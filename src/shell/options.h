@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "netlink/live_options.h"
 #include "shell/output.h"
 
 namespace procaudit {
@@ -15,6 +16,8 @@ struct ShellOptions {
   std::string proc_root = "/proc";
   std::vector<std::string> audit_logs;  // --audit-log, each a path or glob, in order
   bool audit_stdin = false;             // --audit-stdin: records on stdin (auditd plugin)
+  netlink::LiveOptions live;            // --audit-mode, --audit-backlog, --audit-rules
+  bool follow = false;                  // --follow: print new rows as events arrive
   std::vector<std::string> sql;  // one-shot statements, in order
   bool help = false;
   bool version = false;

@@ -71,7 +71,9 @@ void Write(std::FILE* out, std::string_view s) { std::fwrite(s.data(), 1, s.size
 
 class ListPrinter : public Printer {
  public:
-  ListPrinter(bool headers, std::FILE* out) : headers_(headers), out_(out) {}
+  // visible_controls: cells as TableCell shows them, for a terminal.
+  ListPrinter(bool headers, std::FILE* out, bool visible_controls = false)
+      : headers_(headers), visible_controls_(visible_controls), out_(out) {}
   void Begin(const std::vector<std::string>& columns) override {
     if (!headers_) return;
     for (size_t i = 0; i < columns.size(); ++i) {
@@ -84,7 +86,11 @@ class ListPrinter : public Printer {
     row_.clear();  // one buffer and one write per row: this is the hot path of big results
     for (size_t i = 0; i < values.size(); ++i) {
       if (i) row_ += '|';
-      AppendPlain(values[i], row_);
+      if (visible_controls_) {
+        row_ += TableCell(values[i]);
+      } else {
+        AppendPlain(values[i], row_);
+      }
     }
     row_ += '\n';
     Write(out_, row_);
@@ -93,6 +99,7 @@ class ListPrinter : public Printer {
 
  private:
   bool headers_;
+  bool visible_controls_;
   std::FILE* out_;
   std::string row_;
 };
@@ -125,11 +132,32 @@ class CsvPrinter : public Printer {
   std::string row_;
 };
 
-class JsonPrinter : public Printer {
-  static std::string Encode(const nlohmann::json& j) {
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
+std::string JsonEncode(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
+// One row as a JSON object. Written by hand around nlohmann's encoding: a result may name two
+// columns alike (SELECT a.name, b.name), and both values must be kept, as sqlite3 does.
+std::string JsonObject(const std::vector<std::string>& columns, const std::vector<Value>& values) {
+  std::string row = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) row += ',';
+    row += JsonEncode(columns[i]);
+    row += ':';
+    const Value& v = values[i];
+    switch (v.type) {
+      case Value::kNull: row += "null"; break;
+      case Value::kInteger: row += std::to_string(v.integer); break;
+      case Value::kReal: row += JsonEncode(nlohmann::json(v.real)); break;
+      case Value::kText: row += JsonEncode(std::string(v.text)); break;
+      case Value::kBlob: row += JsonEncode(HexBlob(v.text)); break;
+    }
+  }
+  row += '}';
+  return row;
+}
+
+class JsonPrinter : public Printer {
  public:
   explicit JsonPrinter(std::FILE* out) : out_(out) {}
   void Begin(const std::vector<std::string>& columns) override {
@@ -138,25 +166,8 @@ class JsonPrinter : public Printer {
     Write(out_, "[");
   }
   void Row(const std::vector<Value>& values) override {
-    // Written by hand around nlohmann's encoding: a result may name two columns
-    // alike (SELECT a.name, b.name), and both values must be kept, as sqlite3 does.
-    std::string row = "{";
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i) row += ',';
-      row += Encode(columns_[i]);
-      row += ':';
-      const Value& v = values[i];
-      switch (v.type) {
-        case Value::kNull: row += "null"; break;
-        case Value::kInteger: row += std::to_string(v.integer); break;
-        case Value::kReal: row += Encode(nlohmann::json(v.real)); break;
-        case Value::kText: row += Encode(std::string(v.text)); break;
-        case Value::kBlob: row += Encode(HexBlob(v.text)); break;
-      }
-    }
-    row += '}';
     Write(out_, rows_++ ? ",\n  " : "\n  ");
-    Write(out_, row);
+    Write(out_, JsonObject(columns_, values));
   }
   void End() override { Write(out_, rows_ ? "\n]\n" : "]\n"); }
 
@@ -164,6 +175,21 @@ class JsonPrinter : public Printer {
   std::FILE* out_;
   std::vector<std::string> columns_;
   size_t rows_ = 0;
+};
+
+// NDJSON: one object per line, nothing around them, so a reader can act on each line.
+class JsonLinesPrinter : public Printer {
+ public:
+  explicit JsonLinesPrinter(std::FILE* out) : out_(out) {}
+  void Begin(const std::vector<std::string>& columns) override { columns_ = columns; }
+  void Row(const std::vector<Value>& values) override {
+    Write(out_, JsonObject(columns_, values) + "\n");
+  }
+  void End() override {}
+
+ private:
+  std::FILE* out_;
+  std::vector<std::string> columns_;
 };
 
 class LinePrinter : public Printer {
@@ -301,6 +327,32 @@ size_t DisplayWidth(std::string_view s) {
       std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
+Value ColumnValue(sqlite3_stmt* stmt, int i) {
+  Value v;
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER:
+      v.type = Value::kInteger;
+      v.integer = sqlite3_column_int64(stmt, i);
+      break;
+    case SQLITE_FLOAT:
+      v.type = Value::kReal;
+      v.real = sqlite3_column_double(stmt, i);
+      break;
+    case SQLITE_TEXT:
+      v.type = Value::kText;
+      v.text = std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
+                                static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+      break;
+    case SQLITE_BLOB:
+      v.type = Value::kBlob;
+      v.text = std::string_view(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
+                                static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+      break;
+    default: break;
+  }
+  return v;
+}
+
 std::unique_ptr<Printer> MakePrinter(OutputMode mode, bool headers, std::FILE* out) {
   switch (mode) {
     case OutputMode::kTable: return std::make_unique<TablePrinter>(out);
@@ -310,6 +362,15 @@ std::unique_ptr<Printer> MakePrinter(OutputMode mode, bool headers, std::FILE* o
     case OutputMode::kLine: return std::make_unique<LinePrinter>(out);
   }
   return nullptr;
+}
+
+std::unique_ptr<Printer> MakeFollowPrinter(OutputMode mode, bool headers, std::FILE* out) {
+  switch (mode) {
+    case OutputMode::kJson: return std::make_unique<JsonLinesPrinter>(out);
+    case OutputMode::kTable:
+      return std::make_unique<ListPrinter>(headers, out, /*visible_controls=*/true);
+    default: return MakePrinter(mode, headers, out);
+  }
 }
 
 }  // namespace procaudit

@@ -2,6 +2,8 @@
 // come, except the table mode, which must see every row to size its columns.
 #pragma once
 
+#include <sqlite3.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -27,6 +29,10 @@ struct Value {
   std::string_view text;
 };
 
+// Column i of the row stmt stands on (after sqlite3_step gave SQLITE_ROW); its text stays valid
+// until the next step.
+Value ColumnValue(sqlite3_stmt* stmt, int i);
+
 class Printer {
  public:
   virtual ~Printer() = default;
@@ -40,6 +46,13 @@ class Printer {
 // headers: whether list and csv modes print column names (table, json and line
 // modes always name their columns).
 std::unique_ptr<Printer> MakePrinter(OutputMode mode, bool headers, std::FILE* out);
+
+// Printers for --follow, whose rows come in rounds: Begin once, Row for the rows of every round,
+// End when the follow ends. json writes one object per line (NDJSON), not an array; table
+// mode, which must see every row to size its columns, prints as list (with a header unless
+// headers is false) and shows control characters as table cells do; the other modes print as
+// MakePrinter's.
+std::unique_ptr<Printer> MakeFollowPrinter(OutputMode mode, bool headers, std::FILE* out);
 
 // Helpers exposed for tests.
 std::string CsvField(std::string_view s);

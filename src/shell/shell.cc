@@ -5,11 +5,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <thread>
 
 #include "audit/event_store.h"
 #include "generated/table_specs.h"
+#include "netlink/live_capture.h"
 #include "procaudit.h"
 #include "shell/progress.h"
 #include "sql/register.h"
@@ -46,37 +50,14 @@ std::vector<std::string_view> Words(std::string_view line) {
   return words;
 }
 
-Value ColumnValue(sqlite3_stmt* stmt, int i) {
-  Value v;
-  switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_INTEGER:
-      v.type = Value::kInteger;
-      v.integer = sqlite3_column_int64(stmt, i);
-      break;
-    case SQLITE_FLOAT:
-      v.type = Value::kReal;
-      v.real = sqlite3_column_double(stmt, i);
-      break;
-    case SQLITE_TEXT:
-      v.type = Value::kText;
-      v.text = std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
-                                static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
-      break;
-    case SQLITE_BLOB:
-      v.type = Value::kBlob;
-      v.text = std::string_view(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
-                                static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
-      break;
-    default: break;
-  }
-  return v;
-}
-
 // The connection Ctrl-C interrupts in an interactive session. sqlite3_interrupt()
 // is safe to call from a signal handler.
 sqlite3* volatile g_interrupt_db = nullptr;
+// Ctrl-Cs seen, so the line reader can tell one from Ctrl-D: readline returns null for both.
+volatile sig_atomic_t g_interrupts = 0;
 
 void InterruptQuery(int) {
+  g_interrupts = g_interrupts + 1;
   if (sqlite3* db = g_interrupt_db) sqlite3_interrupt(db);
 }
 
@@ -132,7 +113,14 @@ void Shell::OpenSessionSource(const ShellOptions& options) {
     events.SetSession(store);
     return;
   }
-  if (options.audit_logs.empty()) return;
+  if (options.audit_logs.empty()) {
+    if (options.live.mode != netlink::AuditMode::kOff) {
+      events.live = [live = options.live, capacity = events.capacity] {
+        return netlink::StartLiveCapture(live, capacity);
+      };
+    }
+    return;
+  }
   std::vector<std::string> paths;
   for (const std::string& spec : options.audit_logs) {
     for (std::string& p : audit::ExpandLogPaths(spec)) paths.push_back(std::move(p));
@@ -142,9 +130,23 @@ void Shell::OpenSessionSource(const ShellOptions& options) {
   events.SetSession(std::move(store));
 }
 
-bool Shell::WaitForSessionSource() {
+bool Shell::WaitForSessionSource(StopRequest* give_up) {
   std::shared_ptr<audit::EventStore> session = context_->events->CurrentSession();
   if (!session) return true;
+  if (give_up != nullptr) {
+    // The tracker releases an event 2 s (of wall time) after it arrived when no end comes.
+    constexpr auto kGrace = std::chrono::milliseconds(2500);
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    while (session->live()) {
+      if (!deadline && give_up->WaitFor(std::chrono::milliseconds(100))) {
+        deadline = std::chrono::steady_clock::now() + kGrace;
+      }
+      if (deadline) {
+        if (std::chrono::steady_clock::now() >= *deadline) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  }
   const std::string error = session->WaitForEnd();
   if (std::string w = session->Warning(); !w.empty()) context_->events->warn(w);
   if (!error.empty()) {
@@ -154,7 +156,21 @@ bool Shell::WaitForSessionSource() {
   return true;
 }
 
-Shell::~Shell() { sqlite3_close(db_); }
+std::string Shell::StartLiveCapture() {
+  if (!context_->events->live) return "";
+  try {
+    context_->events->Session();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+Shell::~Shell() {
+  sqlite3_close(db_);
+  // The capture changed machine-wide audit state; put it back (a no-op when none runs).
+  if (context_->events->live) netlink::StopLiveCapture();
+}
 
 bool Shell::RunSql(std::string_view sql) {
   const char* tail = sql.data();
@@ -310,6 +326,11 @@ bool Shell::RunLines(NextLine next_line, bool stop_on_error, bool interactive) {
   while (!quit_) {
     std::optional<std::string> line = next_line(!buffer.empty());
     if (!line) break;
+    if (discard_input_) {
+      discard_input_ = false;
+      buffer.clear();
+      continue;
+    }
     if (buffer.empty()) {
       const std::string_view trimmed = Trim(*line);
       if (trimmed.empty()) continue;
@@ -357,18 +378,33 @@ int Shell::RunInteractive() {
   }
   using_history();
   if (!history.empty()) read_history(history.c_str());
-  // Ctrl-C stops the running statement, not the session (and its history).
+  // Ctrl-C stops the running statement, not the session (and its history). It is handled in
+  // this thread, not by the signal thread (shell/signals.h): libedit must see it too.
   g_interrupt_db = db_;
   struct sigaction interrupt {};
   interrupt.sa_handler = InterruptQuery;
   sigemptyset(&interrupt.sa_mask);
   struct sigaction previous {};
   sigaction(SIGINT, &interrupt, &previous);
+  sigset_t sigint, old_mask;
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &sigint, &old_mask);
+  SaveTerminal(STDIN_FILENO);
   std::fprintf(out_,
                "procaudit %s: SQL over Linux processes. \".help\" for help, \".quit\" to leave.\n",
                procaudit_version());
   auto next = [&](bool continuation) -> std::optional<std::string> {
+    const sig_atomic_t interrupts = g_interrupts;
     char* raw = readline(continuation ? "      ...> " : "procaudit> ");
+    if (g_interrupts != interrupts) {
+      // Ctrl-C at the prompt: drop what was typed and prompt again, as shells do. libedit
+      // usually returns null then, but a line when Enter came in the same read.
+      std::free(raw);
+      std::fputc('\n', out_);
+      discard_input_ = true;
+      return std::string();
+    }
     if (raw == nullptr) return std::nullopt;  // Ctrl-D
     std::string line(raw);
     std::free(raw);
@@ -376,6 +412,8 @@ int Shell::RunInteractive() {
     return line;
   };
   RunLines(next, /*stop_on_error=*/false, /*interactive=*/true);
+  ForgetTerminal();
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   sigaction(SIGINT, &previous, nullptr);
   g_interrupt_db = nullptr;
   if (!history.empty()) {

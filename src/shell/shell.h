@@ -11,6 +11,7 @@
 
 #include "shell/options.h"
 #include "shell/output.h"
+#include "shell/signals.h"
 #include "sql/table_context.h"
 
 namespace procaudit {
@@ -42,8 +43,23 @@ class Shell {
   sqlite3* db() const { return db_; }
 
   // With a live session source (--audit-stdin): waits until it ends, so one-shot statements
-  // see every event. Prints the error and returns false when the source failed.
-  bool WaitForSessionSource();
+  // see every event. Prints the error and returns false when the source failed. After a
+  // request on give_up, waits only as long as the tracker holds events back (a few seconds),
+  // then returns true: the statements see what arrived.
+  bool WaitForSessionSource(StopRequest* give_up = nullptr);
+
+  // Starts the live capture now when it is the session's source (no --audit-log or
+  // --audit-stdin, and --audit-mode is not off); otherwise it starts with the first statement
+  // that reads a live event table. Returns "" or why it cannot start (one line).
+  std::string StartLiveCapture();
+
+  // What the tables of this connection share (--follow sets its window there), and what
+  // statements print with: for src/shell/follow.h.
+  TableContext& context() const { return *context_; }
+  OutputMode mode() const { return mode_; }
+  bool headers() const { return headers_; }
+  std::FILE* out() const { return out_; }
+  std::FILE* err() const { return err_; }
 
  private:
   // Runs statements and dot commands from a line source until it is exhausted.
@@ -62,6 +78,7 @@ class Shell {
   bool headers_;
   bool headers_explicit_;
   bool quit_ = false;
+  bool discard_input_ = false;  // Ctrl-C at the prompt: drop the statement being typed
   std::string error_;
   std::shared_ptr<TableContext> context_;
 };

@@ -4,16 +4,53 @@ import io
 import json
 import os
 import pty
+import queue
 import re
 import select
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
+import termios
+import threading
 import time
 import unittest
 
-from procaudit_e2e import FIXTURE_PROC, SHELL, run
+from procaudit_e2e import FIXTURE_PROC, SHELL, SOURCE_DIR, run
+
+import sys
+sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
+from audit_sandbox import host_lock, read_state  # noqa: E402
+
+
+class AuditStateKept:
+    """For tests that may start a real live capture (as root): hold the host's audit lock, so
+    no other audit test runs meanwhile, and check the audit state is as found afterwards."""
+
+    def __init__(self, test):
+        self.test = test
+
+    def __enter__(self):
+        if os.geteuid() != 0:
+            self.lock = None
+            return self
+        self.lock = host_lock(600)
+        self.lock.__enter__()
+        self.before = read_state()
+        return self
+
+    def __exit__(self, *exc):
+        if self.lock is None:
+            return False
+        try:
+            after = read_state()
+            self.test.assertEqual(after, self.before, self.before.diff(after))
+        finally:
+            self.lock.__exit__(*exc)
+        return False
+
+ENDLESS = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c"
 
 
 def shell(*args, **kwargs):
@@ -91,12 +128,12 @@ class OneShotTest(unittest.TestCase):
 
     def test_script_on_stdin_with_dot_commands(self):
         script = "SELECT 1;\n.mode json\nSELECT 2 AS two;\nSELECT\n  3;\n"
-        r = shell(input=script)
+        r = shell("--audit-mode", "off", input=script)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, '1\n[\n  {"two":2}\n]\n[\n  {"3":3}\n]\n')
 
     def test_script_stops_at_the_first_error(self):
-        r = shell(input="SELECT 1;\nSELECT bogus;\nSELECT 3;\n")
+        r = shell("--audit-mode", "off", input="SELECT 1;\nSELECT bogus;\nSELECT 3;\n")
         self.assertEqual(r.returncode, 1)
         self.assertEqual(r.stdout, "1\n")
 
@@ -121,6 +158,10 @@ class UnprivilegedTest(unittest.TestCase):
         self.assertLess(with_path, total)  # root's processes hide their exe
         self.assertEqual(with_name, total)
 
+    def test_proc_query_as_nobody_does_not_try_the_live_capture(self):
+        r = self.as_nobody("SELECT count(*) > 0 FROM process_tree")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "1\n", ""))
+
     def test_open_files_as_nobody_shows_only_readable_processes(self):
         r = self.as_nobody("SELECT count(*) FROM open_files WHERE pid = 1")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -138,14 +179,28 @@ class InteractiveTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.home, ignore_errors=True)
 
-    def converse(self, lines):
+    @staticmethod
+    def read_until_prompt(fd, timeout=10):
+        out = b""
+        deadline = time.time() + timeout
+        while b"procaudit>" not in out and time.time() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+        return out
+
+    # Tests that are not about the live capture keep away from the kernel's audit state.
+    def converse(self, lines, args=("--audit-mode", "off")):
         pid, fd = pty.fork()
         if pid == 0:
             os.environ["HOME"] = self.home
             os.environ["TERM"] = "dumb"
-            os.execv(SHELL, [SHELL])
+            os.execv(SHELL, [SHELL, *args])
         out = b""
         try:
+            out = self.read_until_prompt(fd)  # a Ctrl-C typed before then would hit Python
             for line in lines:
                 os.write(fd, line.encode() + b"\r")
                 time.sleep(0.3)
@@ -193,10 +248,322 @@ class InteractiveTest(unittest.TestCase):
         self.assertIn("interrupted", out)
         self.assertIn("still here", out)
 
+    def test_the_shell_starts_the_live_capture_or_warns_and_goes_on(self):
+        with AuditStateKept(self):
+            out = self.converse(["SELECT 40 + 2 AS answer;", ".quit"], args=())
+        self.assertIn("|     42 |", out)
+        warnings = [l for l in out.splitlines() if "live capture" in l]
+        self.assertTrue(all(l.startswith(LiveCaptureTest.WARNING) for l in warnings), warnings)
+        self.assertLessEqual(len(warnings), 1)
+
     def test_statement_over_two_lines(self):
         out = self.converse(["SELECT", "7 AS seven;", ".quit"])
         self.assertIn("...>", out)
         self.assertIn("|     7 |", out)
+
+    def test_ctrl_c_at_the_prompt_discards_the_line_not_the_session(self):
+        out = self.converse(["SELECT 'dropped' AS d\x03", "SELECT 'kept' AS k;", ".quit"])
+        self.assertNotIn("| dropped |", out)
+        self.assertIn("| kept |", out)
+
+    def test_ctrl_c_discards_a_statement_being_continued(self):
+        out = self.converse(["SELECT 'dropped'", "AS d\x03", "SELECT 'kept' AS k;", ".quit"])
+        self.assertNotIn("| dropped |", out)
+        self.assertIn("| kept |", out)
+
+    def test_sigterm_at_the_prompt_exits_143_and_restores_the_terminal(self):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ["HOME"] = self.home
+            os.environ["TERM"] = "dumb"
+            os.execv(SHELL, [SHELL, "--audit-mode", "off"])
+        try:
+            self.assertIn(b"procaudit>", self.read_until_prompt(fd))
+            os.kill(pid, signal.SIGTERM)
+            _, status = os.waitpid(pid, 0)
+            self.assertEqual(os.waitstatus_to_exitcode(status), 143)
+            # libedit reads in raw mode; the terminal is cooked again (echo, canonical).
+            lflag = termios.tcgetattr(fd)[3]
+            self.assertTrue(lflag & termios.ICANON and lflag & termios.ECHO)
+        finally:
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            os.close(fd)
+
+
+class LiveCaptureTest(unittest.TestCase):
+    """Without --audit-log/--audit-stdin, the event tables read the live capture. Whether it can
+    start depends on the engine and privileges; what is checked here holds either way."""
+
+    WARNING = "procaudit: warning: live capture off: "
+
+    def test_proc_tables_alone_do_not_start_it(self):
+        sql = "SELECT count(*) > 0 FROM process_tree"
+        default, off = shell(sql), shell("--audit-mode", "off", sql)
+        self.assertEqual((default.returncode, default.stdout, default.stderr), (0, "1\n", ""))
+        self.assertEqual((off.returncode, off.stdout, off.stderr), (0, "1\n", ""))
+
+    def test_one_shot_event_table_starts_it_or_says_why_in_one_line(self):
+        with AuditStateKept(self):
+            r = shell("SELECT count(*) >= 0 FROM process_events")
+        if r.returncode == 0:
+            self.assertEqual(r.stdout, "1\n")
+        else:
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+            self.assertTrue(r.stderr.startswith("Error: "), r.stderr)
+            self.assertNotIn("no event source", r.stderr)  # it tried the live capture
+
+    def test_audit_mode_off_leaves_the_event_tables_without_a_source(self):
+        r = shell("--audit-mode", "off", "SELECT count(*) FROM process_events")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("process_events has no event source", r.stderr)
+
+    def test_a_script_starts_it_at_once_and_goes_on_without_it(self):
+        with AuditStateKept(self):
+            r = shell(input="SELECT count(*) > 0 FROM process_tree;\n")
+        self.assertEqual((r.returncode, r.stdout), (0, "1\n"), r.stderr)
+        if r.stderr:  # cannot start: one warning line, and the /proc tables still answer
+            self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+            self.assertTrue(r.stderr.startswith(self.WARNING), r.stderr)
+        r = shell("--audit-mode", "off", input="SELECT 1;\n")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "1\n", ""))
+
+
+class SignalTest(unittest.TestCase):
+    """Signals outside the interactive shell: one thread takes them, cleans up, exits 128+N."""
+
+    def start(self, *args, **kwargs):
+        kwargs.setdefault("stdout", subprocess.PIPE)
+        kwargs.setdefault("stderr", subprocess.PIPE)
+        p = subprocess.Popen([SHELL, *args], text=True, **kwargs)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        return p
+
+    def signal_after(self, p, signo, delay=0.3):
+        time.sleep(delay)
+        p.send_signal(signo)
+        out, err = p.communicate(timeout=10)
+        return p.returncode, out, err
+
+    def test_one_shot_exits_128_plus_the_signal(self):
+        for signo in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            with self.subTest(signal=signo.name):
+                code, out, err = self.signal_after(self.start(ENDLESS), signo)
+                self.assertEqual(code, 128 + signo)
+                self.assertEqual((out, err), ("", ""))
+
+    def test_script_on_stdin_exits_130_on_sigint(self):
+        p = self.start("--audit-mode", "off", stdin=subprocess.PIPE)
+        p.stdin.write(ENDLESS + ";\n")
+        p.stdin.flush()
+        code, _, err = self.signal_after(p, signal.SIGINT)
+        self.assertEqual(code, 130)
+        self.assertEqual(err, "")
+
+    def test_a_signal_ignored_at_start_stays_ignored(self):
+        # nohup: SIGHUP ignored. Linux would still queue it for sigwait; procaudit must not take it.
+        p = self.start(ENDLESS, preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+        time.sleep(0.3)
+        p.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        self.assertIsNone(p.poll())
+        code, _, _ = self.signal_after(p, signal.SIGTERM, delay=0)
+        self.assertEqual(code, 143)
+
+    def test_audit_stdin_answers_on_sigterm_as_auditd_stops_its_plugin(self):
+        # auditd sends SIGTERM to its plugins when it stops: the SQL runs over what arrived.
+        log = os.path.join(SOURCE_DIR, "tests/fixtures/audit/workload.log")
+        with open(log) as f:
+            records = f.read()
+        want = shell("--audit-log", log, "SELECT count(*) FROM process_events")
+        p = self.start("--audit-stdin", "SELECT count(*) FROM process_events", stdin=subprocess.PIPE)
+        p.stdin.write(records)
+        p.stdin.flush()  # and left open
+        code, out, err = self.signal_after(p, signal.SIGTERM, delay=0.5)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out, want.stdout)
+        self.assertEqual(err, "")
+
+
+WORKLOAD_LOG = os.path.join(SOURCE_DIR, "tests/fixtures/audit/workload.log")
+EXECS = "SELECT eid, pid, syscall, path FROM process_events WHERE syscall='execve'"
+
+
+class Follower:
+    """procaudit --audit-stdin --follow ..., its stdin a pipe, its stdout read line by line as
+    it comes (by a thread, so a test can wait with a timeout)."""
+
+    def __init__(self, test, *args):
+        self.p = subprocess.Popen([SHELL, "--audit-stdin", "--follow", *args], text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        test.addCleanup(self.cleanup)
+        self.lines = queue.Queue()
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+
+    def read(self):
+        for line in self.p.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def write(self, text):
+        self.p.stdin.write(text)
+        self.p.stdin.flush()
+
+    def next_line(self, timeout=15):
+        """The next line printed, or None at the end of the output; fails after timeout."""
+        return self.lines.get(timeout=timeout)
+
+    def finish(self, timeout=15):
+        """Waits for the exit; returns (exit status, the lines not read yet, stderr)."""
+        self.p.wait(timeout=timeout)
+        self.reader.join(timeout)
+        rest = []
+        while (line := self.lines.get_nowait()) is not None:
+            rest.append(line)
+        return self.p.returncode, rest, self.p.stderr.read()
+
+    def cleanup(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+def workload_pieces(n):
+    """The fixture log's lines in n pieces, cut between records."""
+    with open(WORKLOAD_LOG) as f:
+        lines = f.readlines()
+    size = (len(lines) + n - 1) // n
+    return ["".join(lines[i:i + size]) for i in range(0, len(lines), size)]
+
+
+class FollowTest(unittest.TestCase):
+    """--follow over --audit-stdin: rows printed as the records arrive, each exactly once."""
+
+    @classmethod
+    def setUpClass(cls):
+        r = shell("--audit-log", WORKLOAD_LOG, "--json", EXECS)
+        assert r.returncode == 0, r.stderr
+        cls.replayed = json.loads(r.stdout)
+        assert len(cls.replayed) > 30
+
+    def test_rows_come_as_records_arrive_and_match_the_replay(self):
+        f = Follower(self, "--json", EXECS)
+        rows = []
+        for piece in workload_pieces(3):
+            f.write(piece)
+            line = f.next_line()  # rows come while stdin is still open: flushed as they arrive
+            self.assertIsNotNone(line)
+            rows.append(json.loads(line))
+        while len(rows) < len(self.replayed):  # the tracker releases the rest after 2 s
+            line = f.next_line()
+            self.assertIsNotNone(line)
+            rows.append(json.loads(line))  # one JSON object per line
+        self.assertEqual(rows, self.replayed)  # same rows, none twice, none missing
+        f.p.send_signal(signal.SIGTERM)
+        code, rest, err = f.finish()
+        self.assertEqual((code, rest, err), (0, [], ""))
+
+    def test_closing_stdin_ends_the_follow_with_exit_0(self):
+        f = Follower(self, "--json", EXECS)
+        f.write("".join(workload_pieces(1)))
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual([json.loads(l) for l in rest], self.replayed)
+
+    def test_an_aggregate_gives_one_result_per_round(self):
+        f = Follower(self, "--json", "SELECT count(*) AS n FROM process_events WHERE syscall='execve'")
+        self.assertEqual(json.loads(f.next_line()), {"n": 0})  # the first round: an empty ring
+        counts = []
+        for piece in workload_pieces(2):
+            f.write(piece)
+            n = 0
+            while n == 0:  # a round over new events that hold no exec counts 0
+                n = json.loads(f.next_line())["n"]
+                counts.append(n)
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        counts += [json.loads(l)["n"] for l in rest]
+        self.assertEqual(sum(counts), len(self.replayed))
+        self.assertLess(max(counts), len(self.replayed))
+
+    def test_table_mode_prints_a_header_once_then_list_rows(self):
+        f = Follower(self, "--table", EXECS)
+        self.assertEqual(f.next_line(), "eid|pid|syscall|path\n")  # at the first round
+        rows = []
+        for piece in workload_pieces(2):
+            f.write(piece)
+            rows.append(f.next_line())
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        want = ["%d|%d|%s|%s\n" % (r["eid"], r["pid"], r["syscall"], r["path"] or "")
+                for r in self.replayed]
+        self.assertEqual(rows + rest, want)  # no boxes, no second header
+
+    def test_sigint_ends_the_follow_with_exit_0(self):
+        f = Follower(self, "--json", EXECS)
+        f.write(workload_pieces(2)[0])
+        self.assertIsNotNone(f.next_line())
+        f.p.send_signal(signal.SIGINT)
+        code, _, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+
+    def test_closed_output_ends_the_follow(self):
+        r, w = os.pipe()
+        os.close(r)  # like `procaudit --follow ... | head -1` once head is done
+        p = subprocess.Popen([SHELL, "--audit-stdin", "--follow", "--json", EXECS], text=True,
+                             stdin=subprocess.PIPE, stdout=w, stderr=subprocess.PIPE)
+        os.close(w)
+        try:
+            p.stdin.write("".join(workload_pieces(1)))
+            p.stdin.flush()
+            _, err = p.communicate(timeout=15)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertEqual(p.returncode, 128 + signal.SIGPIPE)
+        self.assertEqual(err, "")
+
+    def test_follow_with_an_audit_log_is_a_usage_error(self):
+        r = shell("--follow", "--audit-log", WORKLOAD_LOG, EXECS)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(len(r.stderr.splitlines()), 1)
+        self.assertIn("a replay ends", r.stderr)
+
+    def test_live_follow_starts_or_fails_in_one_line(self):
+        # multicast only reads: it changes no audit state when the capture can start.
+        with AuditStateKept(self):
+            self._live_follow()
+
+    def _live_follow(self):
+        p = subprocess.Popen([SHELL, "--follow", "--audit-mode", "multicast", EXECS], text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            out, err = p.communicate(timeout=3)
+            self.assertEqual(p.returncode, 1)
+            self.assertEqual(len(err.splitlines()), 1, err)
+            self.assertTrue(err.startswith("procaudit: "), err)
+        except subprocess.TimeoutExpired:  # it runs: SIGTERM ends it cleanly
+            p.send_signal(signal.SIGTERM)
+            out, err = p.communicate(timeout=10)
+            self.assertEqual(p.returncode, 0, err)
+            # Only warnings: auditing off, or rules that do not record every exec.
+            for line in err.splitlines():
+                self.assertTrue(line.startswith("procaudit: warning: "), err)
 
 
 if __name__ == "__main__":

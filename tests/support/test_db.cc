@@ -36,12 +36,13 @@ TestDb::TestDb(const std::string& proc_root, const std::string& session_audit_lo
   const int rc = sqlite3_open(":memory:", &db_);
   sqlite3_cancel_auto_extension(reinterpret_cast<void (*)()>(RegisterOnOpen));
   EXPECT_EQ(rc, SQLITE_OK) << (db_ ? sqlite3_errmsg(db_) : "open failed");
+  context_ = std::move(g_context);
 }
 
 TestDb::~TestDb() { sqlite3_close(db_); }
 
 void TestDb::SetSession(std::shared_ptr<audit::EventStore> store) {
-  g_context->events->SetSession(std::move(store));
+  context_->events->SetSession(std::move(store));
 }
 
 Rows TestDb::Query(const std::string& sql) {

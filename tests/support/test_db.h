@@ -8,9 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace procaudit::audit {
-class EventStore;
-}
+#include "sql/table_context.h"
 
 namespace procaudit::testing {
 
@@ -37,11 +35,14 @@ class TestDb {
   void SetSession(std::shared_ptr<audit::EventStore> store);
 
   sqlite3* db() const { return db_; }
+  // What the tables of this connection share (set follow to test --follow rounds).
+  TableContext& context() const { return *context_; }
   // Warnings the event tables gave (skipped records), in order.
   const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   sqlite3* db_ = nullptr;
+  std::shared_ptr<TableContext> context_;
   std::vector<std::string> warnings_;
 };
 

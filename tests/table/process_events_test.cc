@@ -9,10 +9,13 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "audit/event_source.h"
 #include "audit/event_store.h"
+#include "sql/follow_window.h"
 #include "support/test_db.h"
 
 namespace procaudit::testing {
@@ -412,6 +415,92 @@ TEST(ProcessEventsLive, QueriesReadConsistentSnapshotsWhileAStreamAppends) {
   ASSERT_GE(rows, kCapacity);
   EXPECT_EQ(db.Query(kCheck), (Rows{{std::to_string(kCapacity), std::to_string(kCapacity), "0"}}));
   EXPECT_EQ(db.Value("SELECT max(eid) FROM process_events"), std::to_string(rows));
+}
+
+// --follow: rounds over a FollowWindow (src/sql/follow_window.h).
+class ProcessEventsFollow : public ::testing::Test {
+ protected:
+  ProcessEventsFollow() { db_.context().follow = window_; }
+
+  std::string Count(const std::string& from_where) {
+    return db_.Value("SELECT count(*) FROM " + from_where);
+  }
+
+  std::shared_ptr<FollowWindow> window_ = std::make_shared<FollowWindow>();
+  TestDb db_{"/proc", FixtureAuditLog()};
+};
+
+TEST_F(ProcessEventsFollow, FirstRoundSeesTheRingLaterRoundsOnlyNewRows) {
+  const std::string total =
+      TestDb("/proc", FixtureAuditLog()).Value("SELECT count(*) FROM process_events");
+  ASSERT_NE(total, "0");
+  EXPECT_EQ(Count("process_events"), total);
+  EXPECT_FALSE(window_->HasNewRows());  // a replay does not grow
+  window_->BeginRound();
+  EXPECT_EQ(Count("process_events"), "0");
+  EXPECT_EQ(Count("process_events WHERE pid IN (SELECT pid FROM process_events)"), "0");
+}
+
+TEST_F(ProcessEventsFollow, EveryCursorOfARoundSeesTheSameWindow) {
+  const std::string total = Count("process_events");
+  EXPECT_EQ(Count("process_events a JOIN process_events b USING (eid)"), total);
+  window_->BeginRound();
+  EXPECT_EQ(Count("process_events a JOIN process_events b USING (eid)"), "0");
+}
+
+TEST_F(ProcessEventsFollow, EidConstraintsNarrowTheWindowFurther) {
+  const int total = std::stoi(Count("process_events"));
+  EXPECT_EQ(Count("process_events WHERE eid > 5 AND eid <= 10"), "5");
+  EXPECT_EQ(Count("process_events WHERE eid > 5"), std::to_string(total - 5));
+}
+
+TEST_F(ProcessEventsFollow, AStoreFirstReadInALaterRoundShowsAllItHolds) {
+  const std::string log = "process_events('" + FixtureAuditLog() + "')";
+  EXPECT_NE(Count(log), "0");  // registers the replay in the first round
+  window_->BeginRound();
+  EXPECT_EQ(Count(log), "0");
+  const std::string other =
+      "process_events('" + PublicCorpus("go-libaudit/testdata_normal.log") + "')";
+  EXPECT_EQ(Count(other), "2");
+  window_->BeginRound();
+  EXPECT_EQ(Count(other), "0");
+}
+
+TEST_F(ProcessEventsFollow, RoundsOverAGrowingStreamNeitherRepeatNorSkip) {
+  const std::string log = ReadFile(FixtureAuditLog());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  auto store = audit::EventStore::Follow(audit::OpenStreamSource(fds[0], "pipe"), "pipe",
+                                         audit::EventSources::kDefaultCapacity);
+  db_.context().events->SetSession(store);
+  std::vector<std::string> seen;
+  auto round = [&] {
+    window_->BeginRound();
+    for (auto& row : db_.Query("SELECT eid FROM process_events")) seen.push_back(row[0]);
+  };
+  round();  // the store is registered here, empty or not
+  const size_t cut = log.find("type=SYSCALL", log.size() / 2);
+  ASSERT_EQ(write(fds[1], log.data(), cut), static_cast<ssize_t>(cut));
+  // A live source's events wait out the tracker's reordering window (2 s of wall time).
+  for (int i = 0; i < 500 && !window_->HasNewRows(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(window_->HasNewRows());
+  round();
+  const size_t first_half = seen.size();
+  EXPECT_GT(first_half, 0u);
+  ASSERT_EQ(write(fds[1], log.data() + cut, log.size() - cut),
+            static_cast<ssize_t>(log.size() - cut));
+  close(fds[1]);
+  EXPECT_EQ(store->WaitForEnd(), "");
+  round();
+  round();
+  close(fds[0]);
+  const std::string total =
+      TestDb("/proc", FixtureAuditLog()).Value("SELECT count(*) FROM process_events");
+  EXPECT_EQ(std::to_string(seen.size()), total);
+  EXPECT_LT(first_half, seen.size());
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size());
 }
 
 }  // namespace

@@ -218,8 +218,10 @@ TEST_F(ParseShellOptionsTest, ParseAfterAnErrorInsideAGroupIgnoresTheOldArgv) {
 
 TEST(ShellHelpTest, MentionsEveryOption) {
   const std::string help = kShellHelp;
-  for (const char* opt : {"--table", "--list", "--json", "--csv", "--line", "--header",
-                          "--no-header", "--proc-root", "--help", "--version"}) {
+  for (const char* opt :
+       {"--table", "--list", "--json", "--csv", "--line", "--header", "--no-header", "--proc-root",
+        "--audit-log", "--audit-stdin", "--audit-mode", "--audit-backlog", "--audit-rules",
+        "--follow", "--help", "--version"}) {
     EXPECT_THAT(help, HasSubstr(opt));
   }
 }
@@ -248,6 +250,97 @@ TEST_F(ParseShellOptionsTest, AuditLogWithoutFileIsAnError) {
   std::string error;
   EXPECT_FALSE(Parse(Keep({"--audit-log"}), error));
   EXPECT_EQ(error, "option needs an argument: --audit-log");
+}
+
+TEST_F(ParseShellOptionsTest, LiveCaptureDefaults) {
+  const auto o = Parse({"SELECT 1"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->live.mode, netlink::AuditMode::kAuto);
+  EXPECT_EQ(o->live.backlog_limit, 8192u);
+  EXPECT_FALSE(o->live.add_rules);
+  EXPECT_FALSE(o->follow);
+}
+
+TEST_F(ParseShellOptionsTest, AuditModeEachValueInBothSpellings) {
+  EXPECT_EQ(Parse({"--audit-mode", "unicast"})->live.mode, netlink::AuditMode::kUnicast);
+  EXPECT_EQ(Parse({"--audit-mode=multicast"})->live.mode, netlink::AuditMode::kMulticast);
+  EXPECT_EQ(Parse({"--audit-mode", "off"})->live.mode, netlink::AuditMode::kOff);
+  EXPECT_EQ(Parse({"--audit-mode=off", "--audit-mode=auto"})->live.mode, netlink::AuditMode::kAuto);
+}
+
+TEST_F(ParseShellOptionsTest, UnknownAuditModeNamesTheValueAndTheChoices) {
+  std::string error;
+  EXPECT_FALSE(Parse(Keep({"--audit-mode", "broadcast", "SELECT 1"}), error));
+  EXPECT_EQ(error, "--audit-mode: unknown mode 'broadcast': use auto, unicast, multicast or off");
+  EXPECT_FALSE(Parse(Keep({"--audit-mode="}), error));
+  EXPECT_THAT(error, HasSubstr("unknown mode ''"));
+  EXPECT_FALSE(Parse(Keep({"--audit-mode"}), error));
+  EXPECT_EQ(error, "option needs an argument: --audit-mode");
+}
+
+TEST_F(ParseShellOptionsTest, AuditBacklogInBothSpellings) {
+  EXPECT_EQ(Parse({"--audit-backlog", "320"})->live.backlog_limit, 320u);
+  EXPECT_EQ(Parse({"--audit-backlog=65536"})->live.backlog_limit, 65536u);
+  EXPECT_EQ(Parse({"--audit-backlog=4294967295"})->live.backlog_limit, 4294967295u);
+}
+
+TEST_F(ParseShellOptionsTest, AuditBacklogMustBeAPositiveU32) {
+  for (const char* bad : {"0", "-1", "+5", "12k", "", " 5", "1e3", "4294967296", "99999999999"}) {
+    std::string error;
+    Argv& a = Keep({"--audit-backlog", bad, "SELECT 1"});
+    EXPECT_FALSE(Parse(a, error)) << bad;
+    EXPECT_EQ(error, "--audit-backlog needs a positive integer (at most 4294967295), not '" +
+                         std::string(bad) + "'");
+  }
+}
+
+TEST_F(ParseShellOptionsTest, AuditRulesTakesOnlyAdd) {
+  EXPECT_TRUE(Parse({"--audit-rules", "add"})->live.add_rules);
+  EXPECT_TRUE(Parse({"--audit-rules=add"})->live.add_rules);
+  std::string error;
+  EXPECT_FALSE(Parse(Keep({"--audit-rules=remove"}), error));
+  EXPECT_EQ(error, "--audit-rules takes one value, add, not 'remove'");
+  EXPECT_FALSE(Parse(Keep({"--audit-rules"}), error));
+  EXPECT_EQ(error, "option needs an argument: --audit-rules");
+}
+
+TEST_F(ParseShellOptionsTest, FollowWithLiveCaptureOrStdin) {
+  const auto live = Parse({"--follow", "--json", "SELECT * FROM process_events"});
+  ASSERT_TRUE(live.has_value());
+  EXPECT_TRUE(live->follow);
+  EXPECT_EQ(live->mode, OutputMode::kJson);
+  const auto stream = Parse({"--audit-stdin", "--follow", "SELECT 1", "SELECT 2"});
+  ASSERT_TRUE(stream.has_value());
+  EXPECT_TRUE(stream->follow);
+  EXPECT_TRUE(stream->audit_stdin);
+  EXPECT_THAT(stream->sql, ElementsAre("SELECT 1", "SELECT 2"));
+  EXPECT_TRUE(Parse({"--audit-stdin", "--audit-mode=off", "--follow", "SELECT 1"})->follow);
+}
+
+TEST_F(ParseShellOptionsTest, FollowNeedsSql) {
+  std::string error;
+  EXPECT_FALSE(Parse(Keep({"--follow"}), error));
+  EXPECT_EQ(error, "--follow needs a SQL statement to follow");
+}
+
+TEST_F(ParseShellOptionsTest, FollowRejectsAReplaySayingWhy) {
+  std::string error;
+  EXPECT_FALSE(Parse(Keep({"--follow", "--audit-log", "a.log", "SELECT 1"}), error));
+  EXPECT_THAT(error, HasSubstr("--audit-log"));
+  EXPECT_THAT(error, HasSubstr("a replay ends"));
+  EXPECT_THAT(error, Not(HasSubstr("\n")));
+}
+
+TEST_F(ParseShellOptionsTest, FollowNeedsASourceThatGrows) {
+  std::string error;
+  EXPECT_FALSE(Parse(Keep({"--follow", "--audit-mode", "off", "SELECT 1"}), error));
+  EXPECT_THAT(error, HasSubstr("--audit-mode off"));
+}
+
+TEST_F(ParseShellOptionsTest, FollowRejectsDotCommands) {
+  std::string error;
+  EXPECT_FALSE(Parse(Keep({"--follow", "SELECT 1", ".tables"}), error));
+  EXPECT_EQ(error, "--follow runs SQL, not dot commands: .tables");
 }
 
 }  // namespace

@@ -44,7 +44,9 @@ Value Blob(std::string bytes) {
 }
 
 // Runs `body` against a printer writing to an in-memory FILE* and returns what it wrote.
-std::string Capture(OutputMode mode, bool headers, const std::function<void(Printer&)>& body) {
+// follow: a printer of MakeFollowPrinter instead.
+std::string Capture(OutputMode mode, bool headers, const std::function<void(Printer&)>& body,
+                    bool follow = false) {
   char* buf = nullptr;
   size_t len = 0;
   std::FILE* f = open_memstream(&buf, &len);
@@ -53,7 +55,8 @@ std::string Capture(OutputMode mode, bool headers, const std::function<void(Prin
     return {};
   }
   {
-    std::unique_ptr<Printer> p = MakePrinter(mode, headers, f);
+    std::unique_ptr<Printer> p =
+        follow ? MakeFollowPrinter(mode, headers, f) : MakePrinter(mode, headers, f);
     if (p == nullptr) {
       ADD_FAILURE() << "MakePrinter returned null";
     } else {
@@ -404,6 +407,40 @@ TEST(ListPrinterTest, StreamsEachRowBeforeEnd) {
   p.reset();
   std::fclose(f);
   std::free(buf);
+}
+
+// --- --follow printers: Begin once, rows over several rounds ---------------------------
+
+// Rows as the follow loop gives them: Begin once, then the rows of its rounds.
+std::string Follow(OutputMode mode, bool headers) {
+  return Capture(
+      mode, headers,
+      [](Printer& p) {
+        p.Begin({"pid", "path"});
+        p.Row({Int(1), Text("/bin/sh")});
+        p.Row({Int(2), Null()});
+        p.Row({Int(3), Text("/tmp/a\x1b[2Jb")});
+        p.End();
+      },
+      /*follow=*/true);
+}
+
+TEST(FollowPrinterTest, JsonIsOneObjectPerLineNoArray) {
+  EXPECT_EQ(Follow(OutputMode::kJson, true),
+            "{\"pid\":1,\"path\":\"/bin/sh\"}\n{\"pid\":2,\"path\":null}\n"
+            "{\"pid\":3,\"path\":\"/tmp/a\\u001b[2Jb\"}\n");
+}
+
+TEST(FollowPrinterTest, TableModePrintsAsListWithHeaderAndVisibleControls) {
+  EXPECT_EQ(Follow(OutputMode::kTable, true), "pid|path\n1|/bin/sh\n2|\n3|/tmp/a\\x1b[2Jb\n");
+  EXPECT_EQ(Follow(OutputMode::kTable, false), "1|/bin/sh\n2|\n3|/tmp/a\\x1b[2Jb\n");
+}
+
+TEST(FollowPrinterTest, OtherModesPrintAsUsual) {
+  EXPECT_EQ(Follow(OutputMode::kList, true), "pid|path\n1|/bin/sh\n2|\n3|/tmp/a\x1b[2Jb\n");
+  EXPECT_EQ(Follow(OutputMode::kCsv, true), "pid,path\r\n1,/bin/sh\r\n2,\r\n3,/tmp/a\x1b[2Jb\r\n");
+  EXPECT_EQ(Follow(OutputMode::kLine, true),
+            " pid = 1\npath = /bin/sh\n\n pid = 2\npath = \n\n pid = 3\npath = /tmp/a\x1b[2Jb\n");
 }
 
 }  // namespace

@@ -1,0 +1,66 @@
+// The follow window: which events a round of `procaudit --follow` may see.
+//
+// A followed statement runs again and again, in rounds. Each round must print only the events
+// that arrived since the previous one, so every event table narrows its eid range to the
+// window of the store it reads: [lo, hi), where hi is the store's end when the round began and
+// lo the previous round's hi. A store first read during a round shows all it holds, up to its
+// end at that moment: the first round prints what is already in the ring. Aggregates therefore
+// apply per round: count(*) counts the events of that round.
+//
+// Eids only grow and rows are appended in eid order, so consecutive windows neither repeat
+// nor skip a row (rows evicted from a full ring before their round are lost, and counted by the
+// ring). A row corrected in place after its round (a namespace pid learnt later) is not printed
+// again.
+//
+// Thread rules: any thread may call; stores are never removed. BeginRound and HasNewRows read
+// the rings' ends, so call them outside any EventRing::Reader of the same thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "audit/event_store.h"
+#include "sql/table_context.h"
+
+namespace procaudit {
+
+struct EidRange {
+  int64_t lo = 0;
+  int64_t hi = 0;  // exclusive
+};
+
+// The end of ring: one past the newest eid.
+int64_t EndEid(const audit::EventRing& ring);
+
+class FollowWindow {
+ public:
+  // Starts a round: in every store read so far, lo = the previous hi, hi = the store's end now.
+  void BeginRound();
+  // Whether a store read so far has rows past the current round's hi.
+  bool HasNewRows() const;
+  // The part of ring, the eids [first, end) a reader of store holds, that the current round may
+  // see. Registers store on first sight, with everything up to end.
+  EidRange Clip(const std::shared_ptr<const audit::EventStore>& store, EidRange ring);
+
+ private:
+  struct Entry {
+    std::shared_ptr<const audit::EventStore> store;  // kept alive while followed
+    EidRange window;
+  };
+  // Every store read so far, with its end now.
+  std::vector<std::pair<const audit::EventStore*, int64_t>> Ends() const;
+
+  mutable std::mutex mutex_;
+  std::map<const audit::EventStore*, Entry> stores_;
+};
+
+// What an event table reads of store: ring, the eids [first, end) its reader holds, narrowed to
+// the follow window when the connection follows (ctx.follow set). For every event table.
+EidRange VisibleEids(const TableContext& ctx, const std::shared_ptr<const audit::EventStore>& store,
+                     EidRange ring);
+
+}  // namespace procaudit
