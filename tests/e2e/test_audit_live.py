@@ -61,6 +61,14 @@ def skip_reason():
     return None
 
 
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def live_status(session):
     """The audit_status row of the live capture."""
     rows = session.query("SELECT * FROM audit_status WHERE mode IN ('unicast', 'multicast')")
@@ -187,7 +195,13 @@ class MarkerWorkload:
             out = finish(start("threads", [THREADS_EXIT, f"{m}-threads"]), 7)
             self.tids = [int(t) for t in out.strip().split("=", 1)[1].split(",")]
             sleeper = start("kill", [f"{m}-kill", "1000"], executable="/bin/sleep")
-            sleeper.send_signal(signal.SIGKILL)  # by pid: the one we started, exec'd by now
+            # Asleep in user space's nanosleep: its execve has returned, its record is out.
+            deadline = time.monotonic() + HANG
+            while "nanosleep" not in read_text(f"/proc/{sleeper.pid}/wchan"):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{sleeper.args} did not start sleeping")
+                time.sleep(0.01)
+            sleeper.send_signal(signal.SIGKILL)  # by pid: the one we started
             finish(sleeper, -signal.SIGKILL)
             finish(start("final", ["/bin/true", f"{m}-final"]), 0)
         finally:
@@ -211,7 +225,10 @@ class MarkerWorkload:
             argv = tuple(json.loads(row["argv"]))
             test.assertNotIn(argv, by_argv, f"exec of {argv} twice: {row} {by_argv.get(argv)}")
             by_argv[argv] = row
-        shown = "\n".join(map(str, execs))
+        health = session.query("SELECT lost_since_start, serial_gaps, queue_drops, "
+                               "socket_overruns, late_events FROM audit_status "
+                               "WHERE mode IN ('unicast', 'multicast')")
+        shown = "\n".join(map(str, execs)) + f"\naudit_status: {health}"
 
         def exec_of(*argv):
             test.assertIn(argv, by_argv, f"no exec row with argv {argv}; marker execs:\n{shown}")
@@ -506,12 +523,14 @@ class LiveShellTest(LiveTestCase, WorkloadChecks):
         def printed(want):
             return lambda rows: want <= {(r["pid"], r["path"], r["cmdline"]) for r in rows}
 
-        deadline, n = time.monotonic() + HANG, 0
-        while True:  # until the capture delivers
+        deadline, n, warm = time.monotonic() + HANG, 0, set()
+        while True:  # until the capture delivers one of them
             n += 1
             p = subprocess.Popen(["/bin/true", f"{m}-warm{n}"])
             p.wait()
-            if follow.read(printed({(p.pid, real("/bin/true"), f"/bin/true {m}-warm{n}")}), 1.0):
+            warm.add((p.pid, real("/bin/true"), f"/bin/true {m}-warm{n}"))
+            if follow.read(lambda rows: warm & {(r["pid"], r["path"], r["cmdline"])
+                                                for r in rows}, 1.0):
                 break
             if time.monotonic() > deadline:
                 self.fail(f"--follow printed {follow.rows} for {n} warm-up execs")
