@@ -260,15 +260,18 @@ def report(meta: dict, runs: list[dict], idle_cost: dict | None) -> tuple[str, b
     if no:
         lines.append(f"| info: storm rate with no capture, execs/s | - | - | "
                      f"{med(no, 'rate'):.0f} | - | - |")
-    lines += ["", "Every run (in order):", "",
+    lines += ["", "Every run (in order); procaudit's own losses from its audit_status: chunks "
+                  "of records its reader dropped (queue_drops) and the serials it never saw:", "",
               "| round | capture | storm s | execs/s | storm execs captured | kernel lost | "
-              "CPU s | CPU µs/exec |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+              "queue_drops | serial_gaps | CPU s | CPU µs/exec |",
+              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in runs:
         cpu = "-" if r["cpu_s"] is None else f"{r['cpu_s']:.2f}"
         per = "-" if r["cpu_s"] is None else f"{r['cpu_s'] / r['ok'] * 1e6:.1f}"
         cap = "-" if r["captured"] is None else str(r["captured"])
         lines.append(f"| {r['round']} | {r['capture']} | {r['seconds']:.2f} | {r['rate']:.0f} | "
-                     f"{cap} | {r['lost']} | {cpu} | {per} |")
+                     f"{cap} | {r['lost']} | {r.get('queue_drops', '-')} | "
+                     f"{r.get('serial_gaps', '-')} | {cpu} | {per} |")
     if idle_cost:
         p, a = idle_cost["procaudit"], idle_cost["auditd"]
         lines += ["", f"Idle: procaudit {p['cpu_s']:.2f} s CPU in {p['seconds']:.1f} s "
