@@ -186,8 +186,7 @@ class SandboxRestoresStateTest(unittest.TestCase):
                 pass
             self.assertEqual(read_state(), with_other)
         finally:
-            subprocess.run(["auditctl", "-D", "-k", OTHER_KEY], check=True,
-                           capture_output=True)
+            subprocess.run(["auditctl", "-d", *other[1:]], check=True, capture_output=True)
         self.assertStateRestored()
 
     def test_refuses_while_another_owns_the_audit_pid(self):
@@ -208,7 +207,8 @@ class SandboxRestoresStateTest(unittest.TestCase):
             self.assertIn("already loaded", cm.exception.reason)
             self.assertEqual(read_state(), with_rule)
         finally:
-            subprocess.run(["auditctl", "-D", "-k", KEY], check=True, capture_output=True)
+            # Exactly this rule: `auditctl -D -k KEY` takes every key that starts with KEY.
+            subprocess.run(["auditctl", "-d", *rule[1:]], check=True, capture_output=True)
         self.assertStateRestored()
 
     def test_restore_state_puts_back_what_a_killed_program_left(self):
