@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -19,6 +20,9 @@ namespace {
 
 // Push what we have once it is this big, or whenever the socket is drained.
 constexpr size_t kChunkBytes = 256 << 10;
+// Hand a chunk over after the socket has been quiet this long, or once it is this old.
+constexpr std::chrono::milliseconds kLinger(2);
+constexpr std::chrono::milliseconds kMaxHold(20);
 // recvmmsg batch: one system call for up to this many records.
 constexpr unsigned kBatch = 64;
 constexpr size_t kMessageBytes = NLMSG_SPACE(MAX_AUDIT_MESSAGE_LENGTH);
@@ -48,53 +52,44 @@ class NetlinkSource final : public audit::EventSource {
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
     auto chunk = std::make_unique<audit::Chunk>();
+    // A full queue makes the reader wait, not drop: records then wait in the socket buffer
+    // and the kernel's backlog, where an overflow is counted (lost, ENOBUFS) instead of
+    // silently losing whole chunks here.
     auto flush = [&] {
       if (chunk->bytes.empty()) return;
       stats.bytes_read.fetch_add(chunk->bytes.size(), std::memory_order_relaxed);
-      if (!queue.TryPush(chunk)) {
-        stats.queue_drops.fetch_add(1, std::memory_order_relaxed);
-        chunk->bytes.clear();
-        return;
-      }
+      if (!queue.PushWait(chunk, [&] { return stop.stop_requested(); })) return;
       chunk = std::make_unique<audit::Chunk>();
     };
     std::string error;
+    // Under a burst the socket holds a few records at each wake-up; handing each handful over
+    // on its own costs the other threads a wake-up per handful. So a chunk is handed over when
+    // it is big, when the socket has been quiet for kLinger, or kMaxHold after it was begun.
+    auto begun = std::chrono::steady_clock::now();
     while (!stop.stop_requested()) {
+      int timeout = -1;
+      if (!chunk->bytes.empty()) {
+        const auto held = std::chrono::steady_clock::now() - begun;
+        timeout = held >= kMaxHold ? 0 : static_cast<int>(kLinger.count());
+      }
       pollfd p[2] = {{fd_, POLLIN, 0}, {wake.get(), POLLIN, 0}};
-      if (poll(p, 2, -1) < 0 && errno != EINTR) {
+      const int ready = poll(p, 2, timeout);
+      if (ready < 0 && errno != EINTR) {
         error = std::string("poll: ") + std::strerror(errno);
         break;
       }
       if (stop.stop_requested()) break;
-      // Drain everything the socket holds, then hand it over.
-      while (true) {
-        const int n = recvmmsg(fd_, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          if (errno == ENOBUFS) {  // the kernel dropped records for us: counted, go on
-            stats.socket_overruns.fetch_add(1, std::memory_order_relaxed);
-            continue;
-          }
-          if (errno != EAGAIN) error = std::string("reading the audit netlink: ") + std::strerror(errno);
-          break;
-        }
-        for (int i = 0; i < n; ++i) {
-          // One record per datagram. Its length is the datagram's: the kernel sets nlmsg_len
-          // to the payload length alone on unicast (a quirk kept for auditd; multicast gets
-          // it corrected), so NLMSG_OK/NLMSG_NEXT would cut records short.
-          const char* base = buffers.data() + static_cast<size_t>(i) * kMessageBytes;
-          const size_t len = msgs[i].msg_len;
-          if (len < NLMSG_HDRLEN) continue;
-          const auto* nlh = reinterpret_cast<const nlmsghdr*>(base);
-          AppendRecordLine(nlh->nlmsg_type, std::string_view(base + NLMSG_HDRLEN, len - NLMSG_HDRLEN),
-                           chunk->bytes);
-        }
-        if (chunk->bytes.size() >= kChunkBytes) flush();
-        if (static_cast<unsigned>(n) < kBatch) break;
+      if (ready == 0 || (timeout == 0 && !chunk->bytes.empty())) {
+        flush();  // quiet for kLinger, or held long enough
+        if (ready == 0) continue;
       }
-      flush();
+      const bool was_empty = chunk->bytes.empty();
+      error = Drain(msgs, buffers, *chunk, stats);
+      if (was_empty && !chunk->bytes.empty()) begun = std::chrono::steady_clock::now();
+      if (chunk->bytes.size() >= kChunkBytes) flush();
       if (!error.empty()) break;
     }
+    flush();
     auto end = std::make_unique<audit::Chunk>();
     end->end_of_source = end->end_of_input = true;
     (void)queue.PushWait(end, [&] { return stop.stop_requested(); });
@@ -105,6 +100,35 @@ class NetlinkSource final : public audit::EventSource {
   bool live() const override { return true; }
 
  private:
+  // Reads everything the socket holds into chunk. Returns "" or the read error.
+  std::string Drain(std::vector<mmsghdr>& msgs, std::vector<char>& buffers, audit::Chunk& chunk,
+                    audit::PipelineStats& stats) {
+    while (chunk.bytes.size() < kChunkBytes) {
+      const int n = recvmmsg(fd_, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == ENOBUFS) {  // the kernel dropped records for us: counted, go on
+          stats.socket_overruns.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        return errno == EAGAIN ? "" : std::string("reading the audit netlink: ") + std::strerror(errno);
+      }
+      for (int i = 0; i < n; ++i) {
+        // One record per datagram. Its length is the datagram's: the kernel sets nlmsg_len
+        // to the payload length alone on unicast (a quirk kept for auditd; multicast gets it
+        // corrected), so NLMSG_OK/NLMSG_NEXT would cut records short.
+        const char* base = buffers.data() + static_cast<size_t>(i) * kMessageBytes;
+        const size_t len = msgs[i].msg_len;
+        if (len < NLMSG_HDRLEN) continue;
+        const auto* nlh = reinterpret_cast<const nlmsghdr*>(base);
+        AppendRecordLine(nlh->nlmsg_type, std::string_view(base + NLMSG_HDRLEN, len - NLMSG_HDRLEN),
+                         chunk.bytes);
+      }
+      if (static_cast<unsigned>(n) < kBatch) break;
+    }
+    return "";
+  }
+
   int fd_;
   std::vector<std::string> names_;
 };
@@ -112,14 +136,14 @@ class NetlinkSource final : public audit::EventSource {
 }  // namespace
 
 bool AppendRecordLine(int type, std::string_view payload, std::string& out) {
-  // EOE ends a multi-record event on the netlink only; auditd does not log it, and the
-  // assembler completes events without it (by the next event, or on its timer).
-  if (type < kFirstRecordType || type == AUDIT_EOE) return false;
+  if (type < kFirstRecordType) return false;
   // The kernel may count a trailing NUL (and userspace messages a newline) in the length.
   while (!payload.empty() && (payload.back() == '\0' || payload.back() == '\n')) {
     payload.remove_suffix(1);
   }
   if (payload.empty()) return false;
+  // EOE (end of event) is kept, unlike in auditd's logs: libauparse then completes each event
+  // at once instead of holding it open until the next one or its timer.
   out += "type=";
   if (const char* name = audit_msg_type_to_name(type)) {
     out += name;

@@ -21,13 +21,18 @@ TEST(AppendRecordLine, NamesUnknownTypesAsAuditdDoes) {
   EXPECT_EQ(out, "type=UNKNOWN[2999] msg=audit(1.000:1): x=1\n");
 }
 
-TEST(AppendRecordLine, SkipsRepliesEndOfEventAndEmptyMessages) {
+TEST(AppendRecordLine, SkipsRepliesAndEmptyMessages) {
   std::string out = "kept";
   EXPECT_FALSE(AppendRecordLine(AUDIT_GET, "status", out));
   EXPECT_FALSE(AppendRecordLine(2 /* NLMSG_ERROR */, "ack", out));
-  EXPECT_FALSE(AppendRecordLine(AUDIT_EOE, "audit(1.000:1): ", out));
   EXPECT_FALSE(AppendRecordLine(AUDIT_SYSCALL, std::string(3, '\0'), out));
   EXPECT_EQ(out, "kept");
+}
+
+TEST(AppendRecordLine, KeepsEndOfEventSoEventsCompleteAtOnce) {
+  std::string out;
+  ASSERT_TRUE(AppendRecordLine(AUDIT_EOE, std::string("audit(1.000:1): ") + '\0', out));
+  EXPECT_EQ(out, "type=EOE msg=audit(1.000:1): \n");
 }
 
 TEST(AppendRecordLine, OneRecordIsOneLineWhateverItHolds) {
