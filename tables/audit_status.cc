@@ -4,11 +4,10 @@
 // Plans: one, the full scan (a handful of rows).
 #include <unistd.h>
 
-#include <fstream>
-
 #include "audit/event_store.h"
 #include "generated/table_specs.h"
 #include "netlink/audit_netlink.h"
+#include "netlink/capture_state.h"
 #include "netlink/live_capture.h"
 #include "sql/row_table.h"
 #include "tables/tables.h"
@@ -38,13 +37,6 @@ std::optional<KernelView> ReadKernel() {
   } catch (const std::exception&) {
     return std::nullopt;  // not root, or no audit in this kernel: the columns stay NULL
   }
-}
-
-std::string CommOf(uint32_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
-  std::string comm;
-  std::getline(in, comm);
-  return comm;
 }
 
 const char* FailureName(uint32_t failure) {
@@ -158,7 +150,7 @@ struct AuditStatus {
     switch (column) {
       case col::kOwnerPid: return integer(k.pid);
       case col::kOwner:
-        if (k.pid) ResultText(out, CommOf(k.pid));
+        if (k.pid) ResultText(out, netlink::ProcessComm(k.pid));
         return;
       case col::kEnabled: return integer(k.enabled);
       case col::kFailureMode: return ResultText(out, FailureName(k.failure));

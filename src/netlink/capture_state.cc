@@ -108,6 +108,13 @@ uint64_t ProcessStartTime(int32_t pid, const std::string& proc_root) {
   return 0;
 }
 
+std::string ProcessComm(uint32_t pid, const std::string& proc_root) {
+  std::ifstream in(proc_root + "/" + std::to_string(pid) + "/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm;
+}
+
 bool StateOwnerAlive(const CaptureState& state, const std::string& proc_root) {
   const uint64_t start = ProcessStartTime(state.pid, proc_root);
   return start != 0 && start == state.start_time;

@@ -35,6 +35,8 @@ std::optional<CaptureState> ParseState(std::string_view text);
 
 // The start time of pid from /proc, or 0 when the process is gone.
 uint64_t ProcessStartTime(int32_t pid, const std::string& proc_root = "/proc");
+// The command name of pid from /proc (comm), or "" when the process is gone.
+std::string ProcessComm(uint32_t pid, const std::string& proc_root = "/proc");
 // Whether the capture that wrote state still runs.
 bool StateOwnerAlive(const CaptureState& state, const std::string& proc_root = "/proc");
 

@@ -10,7 +10,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <stop_token>
 #include <thread>
@@ -31,13 +30,6 @@ constexpr auto kWarnEvery = std::chrono::seconds(10);
 void Warn(const std::string& line) { std::fprintf(stderr, "procaudit: warning: %s\n", line.c_str()); }
 
 bool ProcessAlive(uint32_t pid) { return pid != 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
-
-std::string CommOf(uint32_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
-  std::string comm;
-  std::getline(in, comm);
-  return comm.empty() ? "?" : comm;
-}
 
 void GrowReceiveBuffer(int fd) {
   // SO_RCVBUFFORCE passes rmem_max for root; SO_RCVBUF is the unprivileged fallback.
@@ -179,18 +171,22 @@ void Capture::Start(size_t capacity) {
     ctl_.reset();
   }
   if (ctl_) {
-    CleanUpStale(*ctl_, dir_);
-    st = ReleaseDeadOwner(*ctl_, ctl_->Status());
+    CleanUpStale(*ctl_, dir_);  // also makes the kernel let go of a dead audit pid
+    st = ctl_->Status();
     lost_at_start_ = st->lost;
   }
   AuditMode mode = options_.mode;
   if (mode == AuditMode::kAuto) mode = (st && st->pid == 0 && st->enabled != 2) ? AuditMode::kUnicast : AuditMode::kMulticast;
   if (mode == AuditMode::kUnicast) {
     if (st->enabled == 2) {
-      throw std::runtime_error("the audit configuration is locked (enabled 2): rules and the audit pid cannot change until reboot; use --audit-mode multicast");
+      throw std::runtime_error(
+          "the audit configuration is locked (enabled 2): rules and the audit pid cannot change "
+          "until reboot; use --audit-mode multicast");
     }
     if (st->pid != 0) {
-      throw std::runtime_error("the audit pid is owned by pid " + std::to_string(st->pid) + " (" + CommOf(st->pid) +
+      const std::string owner = ProcessComm(st->pid);
+      throw std::runtime_error("the audit pid is owned by pid " + std::to_string(st->pid) + " (" +
+                               (owner.empty() ? "?" : owner) +
                                "): procaudit never takes it over; use --audit-mode multicast (or auto)");
     }
     StartUnicast(*ctl_, *st);
