@@ -111,36 +111,32 @@ KernelStatus AuditControl::Status() {
                       s.lost,    s.backlog, s.backlog_wait_time};
 }
 
-namespace {
-audit_status StatusChange(uint32_t mask) {
+// One AUDIT_SET changing one setting: the mask names it, the rest of the struct is ignored.
+void AuditControl::Set(uint32_t mask, uint32_t audit_status::*field, uint32_t value,
+                       const char* what) {
   audit_status s{};
   s.mask = mask;
-  return s;
+  s.*field = value;
+  Request(AUDIT_SET, &s, sizeof s, what);
 }
-}  // namespace
 
 void AuditControl::SetEnabled(uint32_t enabled) {
-  audit_status s = StatusChange(AUDIT_STATUS_ENABLED);
-  s.enabled = enabled;
-  Request(AUDIT_SET, &s, sizeof s, "setting the audit enabled flag");
+  Set(AUDIT_STATUS_ENABLED, &audit_status::enabled, enabled, "setting the audit enabled flag");
 }
 
 void AuditControl::SetBacklogLimit(uint32_t limit) {
-  audit_status s = StatusChange(AUDIT_STATUS_BACKLOG_LIMIT);
-  s.backlog_limit = limit;
-  Request(AUDIT_SET, &s, sizeof s, "setting the audit backlog limit");
+  Set(AUDIT_STATUS_BACKLOG_LIMIT, &audit_status::backlog_limit, limit,
+      "setting the audit backlog limit");
 }
 
 void AuditControl::SetBacklogWaitTime(uint32_t wait) {
-  audit_status s = StatusChange(AUDIT_STATUS_BACKLOG_WAIT_TIME);
-  s.backlog_wait_time = wait;
-  Request(AUDIT_SET, &s, sizeof s, "setting the audit backlog wait time");
+  Set(AUDIT_STATUS_BACKLOG_WAIT_TIME, &audit_status::backlog_wait_time, wait,
+      "setting the audit backlog wait time");
 }
 
 void AuditControl::SetPid(uint32_t pid) {
-  audit_status s = StatusChange(AUDIT_STATUS_PID);
-  s.pid = pid;
-  Request(AUDIT_SET, &s, sizeof s, pid ? "registering as the audit pid" : "giving back the audit pid");
+  Set(AUDIT_STATUS_PID, &audit_status::pid, pid,
+      pid ? "registering as the audit pid" : "giving back the audit pid");
 }
 
 std::vector<Rule> AuditControl::ListRules() {

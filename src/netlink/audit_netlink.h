@@ -64,6 +64,7 @@ class AuditControl {
   template <class OnReply>
   void Await(uint32_t seq, uint16_t reply_type, const char* what, OnReply&& on_reply);
   void Request(uint16_t type, const void* payload, size_t size, const char* what);
+  void Set(uint32_t mask, uint32_t audit_status::*field, uint32_t value, const char* what);
 
   UniqueFd owned_;
   int fd_ = -1;
