@@ -47,6 +47,15 @@ const char* const kShellHelp =
     "  --audit-rules add   with multicast, also add procaudit's rules (tagged with\n"
     "                      its key, removed on exit)\n"
     "\n"
+    "Process accounting (how processes ended, signal deaths included):\n"
+    "  --acct-file FILE  read BSD process accounting (v3) from FILE in acct_exits and\n"
+    "                    process_lifecycle; without it they read live accounting, else\n"
+    "                    /var/log/account/pacct when present\n"
+    "  --acct, --no-acct live accounting, on by default with live capture as root:\n"
+    "                    turns accounting on into procaudit's own file with acct(2) and\n"
+    "                    off again on exit; when accounting already writes a file (the\n"
+    "                    acct package's service), reads that file and leaves it on\n"
+    "\n"
     "Follow:\n"
     "  --follow       keep running and print the new rows of the SQL as events arrive,\n"
     "                 until Ctrl-C or SIGTERM (exit status 0), or until the input of\n"
@@ -66,12 +75,16 @@ const char* const kShellHelp =
     "  procaudit --audit-log /var/log/audit/audit.log \\\n"
     "      \"SELECT time, pid, parent_path, path, cmdline FROM process_events\"\n"
     "  procaudit \"SELECT path, count(*) FROM process_events('audit.log*') GROUP BY 1\"\n"
+    "  procaudit --acct-file /var/log/account/pacct \\\n"
+    "      \"SELECT pid, comm, signal_name FROM acct_exits WHERE signal IS NOT NULL\"\n"
+    "  procaudit --audit-log /var/log/audit/audit.log --acct-file /var/log/account/pacct \\\n"
+    "      \"SELECT pid, path, exit_code, signal FROM process_lifecycle\"\n"
     "  procaudit --follow --json \\\n"
     "      \"SELECT time, pid, path, cmdline FROM process_events WHERE syscall = 'execve'\"\n"
     "  sqlite3 -cmd '.load ./build/libprocaudit' :memory: \"SELECT count(*) FROM process_tree\"\n"
     "\n"
-    "Tables: process_events, process_tree, open_files, processes,\n"
-    "process_open_files, process_open_sockets. Their columns: .schema TABLE,\n"
+    "Tables: process_events, process_lifecycle, acct_exits, process_tree, open_files,\n"
+    "processes, process_open_files, process_open_sockets, audit_status. Their columns: .schema TABLE,\n"
     "or docs/tables.md.\n";
 
 namespace {
@@ -126,6 +139,9 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
     kAuditBacklog,
     kAuditRules,
     kFollow,
+    kAcctFile,
+    kAcct,
+    kNoAcct,
     kVersion,
   };
   static const option kLong[] = {
@@ -143,6 +159,9 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       {"audit-backlog", required_argument, nullptr, kAuditBacklog},
       {"audit-rules", required_argument, nullptr, kAuditRules},
       {"follow", no_argument, nullptr, kFollow},
+      {"acct-file", required_argument, nullptr, kAcctFile},
+      {"acct", no_argument, nullptr, kAcct},
+      {"no-acct", no_argument, nullptr, kNoAcct},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -192,6 +211,9 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
         o.live.add_rules = true;
         break;
       case kFollow: o.follow = true; break;
+      case kAcctFile: o.acct_file = optarg; break;
+      case kAcct: o.acct = true; break;
+      case kNoAcct: o.acct = false; break;
       case 'h': o.help = true; break;
       case kVersion: o.version = true; break;
       default: {

@@ -106,6 +106,7 @@ Shell::Shell(const ShellOptions& options, std::FILE* out, std::FILE* err)
 }
 
 void Shell::OpenSessionSource(const ShellOptions& options) {
+  if (options.acct_file) context_->acct->SetSessionFile(*options.acct_file);
   audit::EventSources& events = *context_->events;
   if (options.audit_stdin) {
     auto store = audit::EventStore::Follow(audit::OpenStreamSource(STDIN_FILENO, "stdin"),

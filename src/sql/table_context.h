@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "acct/acct_sources.h"
 #include "audit/event_store.h"
 
 namespace procaudit {
@@ -16,6 +17,8 @@ struct TableContext {
   std::string proc_root = "/proc";
   // Shared, not const: replays are cached here. EventSources is thread-safe.
   std::shared_ptr<audit::EventSources> events = std::make_shared<audit::EventSources>();
+  // Which accounting file acct_exits and process_lifecycle read without an argument.
+  std::shared_ptr<acct::AcctSources> acct = std::make_shared<acct::AcctSources>();
   // Set only by `procaudit --follow`; event tables read through VisibleEids (follow_window.h).
   std::shared_ptr<FollowWindow> follow;
 };
