@@ -12,11 +12,12 @@ accounting is off.
         subprocess.run([...])
     data = open("/tmp/x/pacct", "rb").read()           # every exit while it ran
 
-On leaving (normally, by an exception, or by SIGINT/SIGTERM/SIGHUP, whose handlers raise) it puts
-accounting back: off when it was off, else on into the file it wrote before (reopened through
-the descriptor fanotify handed over, so its path need not be known), and checks the target
-equals the saved one (SandboxRestoreError otherwise). Needs root (CAP_SYS_PACCT, and
-CAP_SYS_ADMIN for fanotify); SandboxUnavailable otherwise.
+It borrows accounting only when it is off (SandboxUnavailable when it is on into another file:
+that file's path cannot be learnt, and turning accounting back on through the descriptor
+fanotify hands over does not last, the kernel drops it when that descriptor closes). On leaving
+(normally, by an exception, or by SIGINT/SIGTERM/SIGHUP, whose handlers raise) it turns
+accounting off and checks that it is off (SandboxRestoreError otherwise). Needs root
+(CAP_SYS_PACCT, and CAP_SYS_ADMIN for fanotify); SandboxUnavailable otherwise.
 
 Python 3.11 standard library only.
 """
@@ -49,7 +50,7 @@ EVENT = struct.Struct("IBBHQii")  # struct fanotify_event_metadata
 
 
 class AcctTarget:
-    """The file accounting writes to: its identity, and an open descriptor to reopen it by."""
+    """The file accounting writes to: its identity, and a read-only descriptor on it."""
 
     def __init__(self, dev: int, ino: int, fd: int):
         self.dev, self.ino, self.fd = dev, ino, fd
@@ -146,7 +147,7 @@ class _Interrupted(SystemExit):
 
 
 class PrivateAccounting:
-    """Accounting on into path while inside; put back as found on leaving (see the module)."""
+    """Accounting on into path while inside, when it was off; off again on leaving."""
 
     def __init__(self, path: str, lock_timeout: float = 120.0):
         self.path = path
@@ -161,7 +162,11 @@ class PrivateAccounting:
         try:
             stack.enter_context(host_lock(self._lock_timeout))
             self.saved = accounting_target()
-            stack.callback(self._close_saved)
+            if self.saved is not None:
+                self.saved.close()
+                raise SandboxUnavailable(
+                    f"process accounting is on (into device {self.saved.dev} inode "
+                    f"{self.saved.ino}); not borrowing it")
             old = {s: signal.getsignal(s) for s in HANDLED_SIGNALS}
 
             def interrupted(signum, _frame):
@@ -186,25 +191,13 @@ class PrivateAccounting:
             with _signals_blocked():
                 stack.close()
 
-    def _close_saved(self) -> None:
-        if self.saved:
-            self.saved.close()
-
     def _restore(self) -> None:
-        if self.saved is None:
-            set_accounting(None)
-        else:
-            set_accounting(f"/proc/self/fd/{self.saved.fd}")
+        set_accounting(None)
         now = accounting_target()
-        try:
-            before = self.saved.key() if self.saved else None
-            after = now.key() if now else None
-            if before != after:
-                raise SandboxRestoreError(f"accounting target was {before}, is {after} after "
-                                          "restoring")
-        finally:
-            if now:
-                now.close()
+        if now is not None:
+            now.close()
+            raise SandboxRestoreError(f"accounting still writes to device {now.dev} inode "
+                                      f"{now.ino} after turning it off")
 
 
 @contextlib.contextmanager
