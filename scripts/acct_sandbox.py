@@ -36,7 +36,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from audit_sandbox import (HANDLED_SIGNALS, SandboxRestoreError,  # noqa: E402
                            SandboxUnavailable, host_lock)
 
-__all__ = ["AcctTarget", "accounting_target", "PrivateAccounting", "set_accounting"]
+__all__ = ["AcctTarget", "accounting_target", "PrivateAccounting", "set_accounting",
+           "SandboxUnavailable", "SandboxRestoreError"]
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.fanotify_mark.argtypes = [ctypes.c_int, ctypes.c_uint, ctypes.c_uint64, ctypes.c_int,
