@@ -308,6 +308,9 @@ void ProcessEvents::Column(const Scan& scan, size_t row, int column, sqlite3_con
     case col::kExitCode:
       if (e.Has(ProcessEventRow::kHasExitCode)) integer(e.exit_code);
       return;
+    case col::kSignal:
+      if (e.Has(ProcessEventRow::kHasSignal)) integer(e.signal);
+      return;
     case col::kArgv: return ResultId(r, out, e.argv_json);
     case col::kArgc:
       if (e.Has(ProcessEventRow::kHasArgc)) integer(e.argc);
