@@ -16,5 +16,6 @@ int RegisterProcessOpenSockets(sqlite3* db, std::shared_ptr<const TableContext> 
 int RegisterProcessEvents(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterAuditStatus(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterAcctExits(sqlite3* db, std::shared_ptr<const TableContext> ctx);
+int RegisterProcessLifecycle(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 
 }  // namespace procaudit

@@ -20,6 +20,7 @@ constexpr RegisterFn kTables[] = {
     procaudit::RegisterProcesses,          procaudit::RegisterProcessOpenFiles,
     procaudit::RegisterProcessOpenSockets, procaudit::RegisterProcessEvents,
     procaudit::RegisterAuditStatus,        procaudit::RegisterAcctExits,
+    procaudit::RegisterProcessLifecycle,
 };
 
 }  // namespace
