@@ -19,7 +19,8 @@ constexpr RegisterFn kTables[] = {
     procaudit::RegisterProcessTree,        procaudit::RegisterOpenFiles,
     procaudit::RegisterProcesses,          procaudit::RegisterProcessOpenFiles,
     procaudit::RegisterProcessOpenSockets, procaudit::RegisterProcessEvents,
-    procaudit::RegisterAuditStatus,
+    procaudit::RegisterAuditStatus,        procaudit::RegisterAcctExits,
+    procaudit::RegisterProcessLifecycle,
 };
 
 }  // namespace
