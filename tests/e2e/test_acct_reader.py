@@ -176,6 +176,7 @@ class KernelAcctTest(unittest.TestCase, AcctChecks):
         if os.geteuid() != 0:
             raise unittest.SkipTest("process accounting needs root (CAP_SYS_PACCT); not root")
         cls.tmp = tempfile.mkdtemp(prefix="procaudit-acct-e2e.")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)  # also if this fails
         cls.path = os.path.join(cls.tmp, "pacct")
         cls.children = {}  # name -> (pid, comm, returncode)
         cls.target_after = None
@@ -194,7 +195,6 @@ class KernelAcctTest(unittest.TestCase, AcctChecks):
 
     @classmethod
     def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
         # After every query: none of them may have left accounting on.
         with host_lock():
             if cls.target_before is None and cls.target_now() is not None:
