@@ -45,7 +45,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < f.record_count(); ++i) {
       const auto r = DecodeRecord(f.Record(i));
       if (!r) __builtin_trap();  // Record() gives valid records only
+      if (f.SlotOf(i) >= f.slots() || (i > 0 && f.SlotOf(i) <= f.SlotOf(i - 1))) __builtin_trap();
       Touch(*r);
+    }
+    // The follow window's slot range to records, with bounds picked from the input.
+    const size_t lo = size > 0 ? data[0] % (f.slots() + 2) : 0;
+    const size_t hi = size > 1 ? data[1] % (f.slots() + 2) : f.slots();
+    const auto [first, last] = f.RecordsInSlots(lo, hi);
+    if (first > last || last > f.record_count()) __builtin_trap();
+    for (size_t i = 0; i < f.record_count(); ++i) {
+      const bool inside = f.SlotOf(i) >= lo && f.SlotOf(i) < hi;
+      if (inside != (i >= first && i < last)) __builtin_trap();
     }
     (void)f.Warning();
     (void)f.Warning(false);
