@@ -170,7 +170,9 @@ void ProcessLifecycle::Filter(const TableContext& ctx, const FilterArgs& args, S
   if (scan.reader) {
     window = VisibleEids(ctx, scan.store, {scan.reader->first_eid(), scan.reader->end_eid()});
   }
-  const auto [previous_round_ms, round_ms] = ctx.follow->RoundTimes();
+  // Plain variables, not structured bindings: clang before 16 cannot capture those.
+  const std::pair<int64_t, int64_t> rounds = ctx.follow->RoundTimes();
+  const int64_t previous_round_ms = rounds.first, round_ms = rounds.second;
   std::erase_if(scan.rows, [&](const Instance& p) {
     if (p.end_eid) return !(p.end_eid >= window.lo && p.end_eid < window.hi);
     if (p.end != EndSource::kAcct) return true;  // not ended (or running)
