@@ -18,6 +18,7 @@
 #include "generated/table_specs.h"
 #include "sql/constraints.h"
 #include "sql/follow_window.h"
+#include "tables/event_stores.h"
 #include "tables/pid_scan.h"
 #include "tables/tables.h"
 
@@ -184,27 +185,14 @@ Bounds ReadBounds(const FilterArgs& args, size_t first_arg) {
   return b;
 }
 
-std::shared_ptr<EventStore> StoreFor(const TableContext& ctx, const FilterArgs& args,
-                                     std::string* spec) {
-  if (args.idx_num & kLog) {
-    sqlite3_value* v = args.argv[0];
-    if (sqlite3_value_type(v) != SQLITE_TEXT) {
-      throw std::runtime_error("process_events(FILES): FILES must be a text path or glob");
-    }
-    *spec = reinterpret_cast<const char*>(sqlite3_value_text(v));
-    return ctx.events->ForArgument(*spec);
-  }
-  std::shared_ptr<EventStore> session = ctx.events->Session();
-  if (!session) {
+void ProcessEvents::Filter(const TableContext& ctx, const FilterArgs& args, Scan& scan) {
+  scan.store = EventStoreFor(ctx, (args.idx_num & kLog) ? args.argv[0] : nullptr,
+                             col::meta::kName, &scan.log_spec);
+  if (!scan.store) {
     throw std::runtime_error(
         "process_events has no event source: name audit logs as process_events('/var/log/audit/"
         "audit.log'), or start procaudit with --audit-log FILE");
   }
-  return session;
-}
-
-void ProcessEvents::Filter(const TableContext& ctx, const FilterArgs& args, Scan& scan) {
-  scan.store = StoreFor(ctx, args, &scan.log_spec);
   scan.reader = std::make_unique<EventRing::Reader>(scan.store->ring());
   const EventRing::Reader& r = *scan.reader;
   const size_t pid_arg = (args.idx_num & kLog) ? 1 : 0;
@@ -307,6 +295,9 @@ void ProcessEvents::Column(const Scan& scan, size_t row, int column, sqlite3_con
       return;
     case col::kExitCode:
       if (e.Has(ProcessEventRow::kHasExitCode)) integer(e.exit_code);
+      return;
+    case col::kSignal:
+      if (e.Has(ProcessEventRow::kHasSignal)) integer(e.signal);
       return;
     case col::kArgv: return ResultId(r, out, e.argv_json);
     case col::kArgc:

@@ -15,5 +15,7 @@ int RegisterProcessOpenFiles(sqlite3* db, std::shared_ptr<const TableContext> ct
 int RegisterProcessOpenSockets(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterProcessEvents(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterAuditStatus(sqlite3* db, std::shared_ptr<const TableContext> ctx);
+int RegisterAcctExits(sqlite3* db, std::shared_ptr<const TableContext> ctx);
+int RegisterProcessLifecycle(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 
 }  // namespace procaudit

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -105,6 +106,15 @@ void AcctFile::Scan(bool first_read) {
                       "; procaudit reads native v3, what Linux writes)");
     }
   }
+}
+
+std::pair<size_t, size_t> AcctFile::RecordsInSlots(size_t slot_lo, size_t slot_hi) const {
+  slot_hi = std::min(slot_hi, slots());
+  slot_lo = std::min(slot_lo, slot_hi);
+  if (all_valid()) return {slot_lo, slot_hi};
+  const auto lo = std::lower_bound(valid_.begin(), valid_.end(), slot_lo);
+  const auto hi = std::lower_bound(lo, valid_.end(), slot_hi);
+  return {static_cast<size_t>(lo - valid_.begin()), static_cast<size_t>(hi - valid_.begin())};
 }
 
 std::string AcctFile::Warning(bool count_tail) const {

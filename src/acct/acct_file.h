@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "acct/acct_record.h"
@@ -57,6 +58,10 @@ class AcctFile {
   std::span<const uint8_t, kRecordSize> Record(size_t i) const {
     return Slot(all_valid() ? i : valid_[i]);
   }
+  // The slot number of record i.
+  size_t SlotOf(size_t i) const { return all_valid() ? i : valid_[i]; }
+  // The records [first, last) whose slots lie in [slot_lo, slot_hi).
+  std::pair<size_t, size_t> RecordsInSlots(size_t slot_lo, size_t slot_hi) const;
   // One line for the user when bytes were skipped, else "". A growing file (live accounting)
   // may end in a record being written: leave its tail out with count_tail = false.
   std::string Warning(bool count_tail = true) const;

@@ -13,6 +13,13 @@ void AcctSources::SetSessionFile(std::string path) {
 }
 
 std::string AcctSources::SessionFile() {
+  if (std::optional<std::string> path = FindSessionFile()) return *path;
+  throw std::runtime_error(
+      "no accounting file: name one as acct_exits('/var/log/account/pacct'), start procaudit "
+      "with --acct-file FILE, or run it as root for live accounting");
+}
+
+std::optional<std::string> AcctSources::FindSessionFile() {
   std::function<Live()> start;
   {
     std::lock_guard lock(mutex_);
@@ -27,9 +34,7 @@ std::string AcctSources::SessionFile() {
     return live_->path;
   }
   if (::access(default_file.c_str(), F_OK) == 0) return default_file;
-  throw std::runtime_error(
-      "no accounting file: name one as acct_exits('/var/log/account/pacct'), start procaudit "
-      "with --acct-file FILE, or run it as root for live accounting");
+  return std::nullopt;
 }
 
 std::optional<std::string> AcctSources::CurrentFile() const {

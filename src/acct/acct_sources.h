@@ -39,6 +39,9 @@ class AcctSources {
   // The file to read: the session's, else live accounting's (started now if need be), else
   // the default when it exists. Throws std::runtime_error with one line when there is none.
   std::string SessionFile();
+  // The same, but nullopt where SessionFile throws for want of a file (a live start that fails
+  // still throws).
+  std::optional<std::string> FindSessionFile();
   // The session's or the running live file, without starting anything; nullopt when none.
   std::optional<std::string> CurrentFile() const;
 

@@ -269,6 +269,30 @@ std::optional<std::string> SingleField(std::string_view body, std::string_view w
   return std::nullopt;
 }
 
+// ANOM_ABEND: "auid= uid= gid= ses= [subj=] pid= comm= exe= sig= res=". Returns false when
+// pid or sig is missing.
+bool ParseAnomAbend(const RecordHeader& h, SyscallEvent& ev) {
+  ev.time_ms = h.time_ms;
+  ev.serial = h.serial;
+  ev.syscall = ProcessSyscall::kAnomAbend;
+  bool have_pid = false, have_sig = false;
+  FieldIterator it(h.body);
+  std::string_view name, raw;
+  while (it.Next(name, raw)) {
+    const bool encodable = name == "exe" || name == "comm";
+    const std::string_view v = encodable ? raw : Bare(raw);
+    if (name == "pid") have_pid = ParseInt(v, ev.pid) && ev.pid > 0;
+    else if (name == "sig") have_sig = ParseInt(v, ev.a0) && ev.a0 > 0 && ev.a0 < 65;
+    else if (name == "auid") ParseInt(v, ev.cred.auid);
+    else if (name == "uid") ParseInt(v, ev.cred.uid);
+    else if (name == "gid") ParseInt(v, ev.cred.gid);
+    else if (name == "ses") ParseInt(v, ev.ses);
+    else if (name == "comm") ev.comm = Decode(v);
+    else if (name == "exe") ev.exe = Decode(v);
+  }
+  return have_pid && have_sig;
+}
+
 }  // namespace
 
 const char* ProcessSyscallName(ProcessSyscall s) {
@@ -281,6 +305,7 @@ const char* ProcessSyscallName(ProcessSyscall s) {
     case ProcessSyscall::kClone3: return "clone3";
     case ProcessSyscall::kExit: return "exit";
     case ProcessSyscall::kExitGroup: return "exit_group";
+    case ProcessSyscall::kAnomAbend: return "anom_abend";
   }
   return "?";
 }
@@ -301,7 +326,16 @@ BuildResult BuildSyscallEvent(std::span<const std::string_view> records, Syscall
       break;
     }
   }
-  if (!syscall_header) return BuildResult::kOtherEvent;
+  if (!syscall_header) {
+    for (const RecordHeader& h : headers) {
+      if (h.type != "ANOM_ABEND") continue;
+      *out = SyscallEvent{};
+      if (ParseAnomAbend(h, *out)) return BuildResult::kProcessEvent;
+      *error = "ANOM_ABEND record without pid or sig";
+      return BuildResult::kMalformed;
+    }
+    return BuildResult::kOtherEvent;
+  }
 
   // Built in place: the caller's event is reused from one event to the next.
   SyscallEvent& ev = *out;

@@ -1,4 +1,5 @@
-// Turns the records of one audit event (as libauparse grouped them) into a SyscallEvent.
+// Turns the records of one audit event (as libauparse grouped them) into a SyscallEvent: a
+// process syscall's SYSCALL, EXECVE, CWD, PATH and PROCTITLE records, or an ANOM_ABEND record.
 // Pure: text in, value out, so the unit tests and the fuzzer call it with canned records.
 #pragma once
 

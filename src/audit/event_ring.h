@@ -69,6 +69,7 @@ struct ProcessEventRow {
     kHasArgc = 1 << 4,
     kHasParent = 1 << 5,
     kHasResult = 1 << 6,  // success and status: not on exit/exit_group, which never return
+    kHasSignal = 1 << 7,  // anom_abend: the signal that killed the process
   };
   int64_t eid = 0;
   int64_t time_ms = 0;
@@ -81,6 +82,7 @@ struct ProcessEventRow {
   // (namespace pids start at 1). The one field that may change after the row is published.
   LateInt32 ns_pid;
   int32_t exit_code = 0;
+  int32_t signal = 0;
   int32_t argc = 0;
   uint32_t mode = 0, owner_uid = 0, owner_gid = 0;
   Credentials cred;

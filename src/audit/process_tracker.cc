@@ -119,10 +119,10 @@ ProcessTracker::Proc& ProcessTracker::Touch(const SyscallEvent& ev, EventRing::W
   if (fresh) {
     p.first_time_ms = ev.time_ms;
     p.first_eid = w.next_eid();
-    unborn_by_parent_[ev.ppid].push_back(ev.pid);
+    if (ev.ppid) unborn_by_parent_[ev.ppid].push_back(ev.pid);
     InheritFromParent(ev, p, w);
   }
-  p.kernel_ppid = ev.ppid;
+  if (ev.ppid) p.kernel_ppid = ev.ppid;  // anom_abend records name no parent
   // A process first seen mid-log: its record still names its image.
   if (p.path == StringPool::kNull && ev.exe) p.path = w.Intern(*ev.exe);
   if (p.argv_json == StringPool::kNull) {
@@ -185,7 +185,7 @@ ProcessEventRow ProcessTracker::BaseRow(const SyscallEvent& ev, EventRing::Write
   row.syscall = ev.syscall;
   if (ev.has_result) row.flags |= ProcessEventRow::kHasResult;
   if (ev.success) row.flags |= ProcessEventRow::kSuccess;
-  row.arch = recent_.arch.Get(ev.arch, w);
+  if (!ev.arch.empty()) row.arch = recent_.arch.Get(ev.arch, w);
   if (ev.tty) row.tty = recent_.tty.Get(*ev.tty, w);
   if (ev.comm) row.comm = recent_.comm.Get(*ev.comm, w);
   if (ev.key) row.key = recent_.key.Get(*ev.key, w);
@@ -362,8 +362,14 @@ void ProcessTracker::ApplyExit(const SyscallEvent& ev, EventRing::Writer& w) {
     row.exit_code = static_cast<int32_t>(ev.a0 & 0xff);
     row.flags |= ProcessEventRow::kHasExitCode;
     p.ended = true;
+  } else if (ev.syscall == ProcessSyscall::kAnomAbend) {
+    row.signal = static_cast<int32_t>(ev.a0);
+    row.flags |= ProcessEventRow::kHasSignal;
+    row.ppid = p.kernel_ppid;  // the record names no parent
+    p.ended = true;
   }
-  SetParent(row, p.creator ? p.creator : ev.ppid);
+  const int32_t parent = p.creator ? p.creator : row.ppid;
+  if (parent) SetParent(row, parent);
   w.Append(row);
   stats_.process_events.fetch_add(1, std::memory_order_relaxed);
 }

@@ -18,6 +18,9 @@ enum class ProcessSyscall : uint8_t {
   kClone3,
   kExit,
   kExitGroup,
+  // Not a syscall: an ANOM_ABEND record, which the kernel logs (rules or not) when a signal
+  // whose default action dumps core kills a process. No exit syscall follows: it is the end.
+  kAnomAbend,
 };
 
 const char* ProcessSyscallName(ProcessSyscall s);
@@ -44,9 +47,9 @@ struct SyscallEvent {
   bool has_result = false;
   bool success = false;
   int64_t exit = 0;  // the syscall's return value
-  uint64_t a0 = 0;   // first argument: clone flags, exit status
+  uint64_t a0 = 0;   // first argument: clone flags, exit status; anom_abend: the signal
   int32_t pid = 0;   // host tgid of the caller
-  int32_t ppid = 0;  // host pid of the caller's parent
+  int32_t ppid = 0;  // host pid of the caller's parent (0 on anom_abend: not logged)
   Credentials cred;
   uint32_t ses = 0;
   std::optional<std::string> tty;

@@ -1,6 +1,11 @@
 #include "sql/follow_window.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <chrono>
+
+#include "acct/acct_record.h"
 
 namespace procaudit {
 
@@ -19,21 +24,74 @@ std::vector<std::pair<const audit::EventStore*, int64_t>> FollowWindow::Ends() c
   return ends;
 }
 
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The whole records a file holds now; a file that went away keeps its last count.
+int64_t RecordsNow(const std::string& path, int64_t fallback) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return fallback;
+  return static_cast<int64_t>(st.st_size) / static_cast<int64_t>(acct::kRecordSize);
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, int64_t>> FollowWindow::FileEnds() const {
+  std::vector<std::pair<std::string, int64_t>> files;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [path, window] : files_) files.emplace_back(path, window.hi);
+  }
+  for (auto& [path, end] : files) end = RecordsNow(path, end);
+  return files;
+}
+
 void FollowWindow::BeginRound() {
   const auto ends = Ends();
+  const auto file_ends = FileEnds();
   std::lock_guard lock(mutex_);
   for (const auto& [store, end] : ends) {
     EidRange& w = stores_.at(store).window;
     w.lo = w.hi;
     w.hi = end;
   }
+  for (const auto& [path, end] : file_ends) {
+    EidRange& w = files_.at(path);
+    w.lo = w.hi;
+    w.hi = std::max(w.hi, end);
+  }
+  previous_round_ms_ = round_ms_ == 0 ? INT64_MIN : round_ms_;
+  round_ms_ = NowMs();
 }
 
 bool FollowWindow::HasNewRows() const {
   const auto ends = Ends();
+  const auto file_ends = FileEnds();
   std::lock_guard lock(mutex_);
+  if (timed_ && NowMs() - round_ms_ >= 1000) return true;
   return std::any_of(ends.begin(), ends.end(),
-                     [&](const auto& e) { return e.second > stores_.at(e.first).window.hi; });
+                     [&](const auto& e) { return e.second > stores_.at(e.first).window.hi; }) ||
+         std::any_of(file_ends.begin(), file_ends.end(),
+                     [&](const auto& e) { return e.second > files_.at(e.first).hi; });
+}
+
+EidRange FollowWindow::ClipFile(const std::string& path, EidRange records) {
+  std::lock_guard lock(mutex_);
+  auto [it, added] = files_.try_emplace(path, EidRange{INT64_MIN, records.hi});
+  const EidRange w = it->second;
+  const int64_t lo = std::max(records.lo, w.lo);
+  return EidRange{lo, std::max(lo, std::min(records.hi, w.hi))};
+}
+
+std::pair<int64_t, int64_t> FollowWindow::RoundTimes() {
+  std::lock_guard lock(mutex_);
+  timed_ = true;
+  return {previous_round_ms_, round_ms_};
 }
 
 EidRange FollowWindow::Clip(const std::shared_ptr<const audit::EventStore>& store, EidRange ring) {
@@ -47,6 +105,10 @@ EidRange FollowWindow::Clip(const std::shared_ptr<const audit::EventStore>& stor
 EidRange VisibleEids(const TableContext& ctx, const std::shared_ptr<const audit::EventStore>& store,
                      EidRange ring) {
   return ctx.follow ? ctx.follow->Clip(store, ring) : ring;
+}
+
+EidRange VisibleFileRecords(const TableContext& ctx, const std::string& path, EidRange records) {
+  return ctx.follow ? ctx.follow->ClipFile(path, records) : records;
 }
 
 }  // namespace procaudit

@@ -12,6 +12,12 @@
 // ring). A row corrected in place after its round (a namespace pid learnt later) is not printed
 // again.
 //
+// Accounting files grow too (acct_exits): a file is followed like a store, by record number,
+// its end being the whole records it holds now.
+//
+// process_lifecycle prints a process once, when its end is known; an end seen only in an
+// accounting file waits a few seconds for audit's records of the same process (RoundTimes).
+//
 // Thread rules: any thread may call; stores are never removed. BeginRound and HasNewRows read
 // the rings' ends, so call them outside any EventRing::Reader of the same thread.
 #pragma once
@@ -20,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -45,6 +52,12 @@ class FollowWindow {
   // The part of ring, the eids [first, end) a reader of store holds, that the current round may
   // see. Registers store on first sight, with everything up to end.
   EidRange Clip(const std::shared_ptr<const audit::EventStore>& store, EidRange ring);
+  // The same for an accounting file: records [0, count) read now.
+  EidRange ClipFile(const std::string& path, EidRange records);
+  // The wall-clock times (ms since the epoch) the previous round and this one began; the
+  // previous is INT64_MIN in the first round. A table that asks gets a round at least every
+  // second, new rows or not: its rows become due with time.
+  std::pair<int64_t, int64_t> RoundTimes();
 
  private:
   struct Entry {
@@ -53,14 +66,21 @@ class FollowWindow {
   };
   // Every store read so far, with its end now.
   std::vector<std::pair<const audit::EventStore*, int64_t>> Ends() const;
+  // Every file read so far, with its whole records now.
+  std::vector<std::pair<std::string, int64_t>> FileEnds() const;
 
   mutable std::mutex mutex_;
   std::map<const audit::EventStore*, Entry> stores_;
+  std::map<std::string, EidRange> files_;
+  bool timed_ = false;
+  int64_t previous_round_ms_ = INT64_MIN, round_ms_ = 0;
 };
 
 // What an event table reads of store: ring, the eids [first, end) its reader holds, narrowed to
 // the follow window when the connection follows (ctx.follow set). For every event table.
 EidRange VisibleEids(const TableContext& ctx, const std::shared_ptr<const audit::EventStore>& store,
                      EidRange ring);
+// The records [lo, hi) of an accounting file a table reads, narrowed likewise.
+EidRange VisibleFileRecords(const TableContext& ctx, const std::string& path, EidRange records);
 
 }  // namespace procaudit

@@ -23,6 +23,9 @@ from audit_sandbox import PrivateAuditd, SandboxUnavailable, check_prerequisites
 FIXTURES = os.path.join(SOURCE_DIR, "tests/fixtures/audit")
 WORKLOAD = os.path.join(BUILD_DIR, "workload/run_workload.sh")
 KEY = "procaudit_e2e_replay"
+# tests/workload/endings.c's children, as named in the manifest.
+ENDINGS = ("exit0", "exit1", "exit42", "exit255", "sigkill", "sigsegv", "sigint", "sigterm",
+           "noexec_sigkill")
 
 
 def read_manifest(path):
@@ -147,6 +150,21 @@ class WorkloadChecks:
             self.assertEqual([x["syscall"] for x in r], ["clone", "execve", "exit_group"])
             self.assertEqual(r[0]["parent"], int(c["ns_init_pid"]))
             self.assertTrue(all(x["ns_pid"] == int(c["ns_child_nspid"]) for x in r), r)
+
+        with self.subTest(case="endings"):
+            c = m["endings"]
+            for name in ENDINGS:
+                status = int(c[name + "_status"])
+                r = rows(c[name + "_pid"])
+                self.assertEqual(r[0]["syscall"], "clone", name)
+                self.assertTrue(all(x["parent"] == int(c["pid"]) for x in r), (name, r))
+                kinds = [x["syscall"] for x in r]
+                if status & 0x7f:  # killed: no exit syscall at all
+                    self.assertNotIn("exit_group", kinds, name)
+                else:
+                    self.assertEqual(kinds[-1], "exit_group", name)
+                    self.assertEqual(r[-1]["exit_code"], status >> 8, name)
+                self.assertEqual("execve" in kinds, name != "noexec_sigkill", name)
 
         # Every exec names its parent, and every row has a path.
         self.assertEqual(query("SELECT count(*) AS n FROM process_events "

@@ -44,8 +44,8 @@ class FixtureManifestTest(unittest.TestCase):
     def test_sha256_of_every_fixture_matches_manifest(self):
         meta, sums = self.entries()
         self.assertEqual({name for _, name in sums},
-                         {"workload.log", "workload.manifest", "workload-enriched.log",
-                          "workload-enriched.manifest"})
+                         {"workload.log", "workload.pacct", "workload.manifest",
+                          "workload-enriched.log", "workload-enriched.manifest"})
         for digest, name in sums:
             with open(os.path.join(FIXTURES, name), "rb") as f:
                 self.assertEqual(hashlib.sha256(f.read()).hexdigest(), digest, name)
@@ -70,7 +70,7 @@ class FixtureManifestTest(unittest.TestCase):
             self.assertEqual([c["case"] for c in cases],
                              ["relative_exec", "argv_torture", "execveat", "fork_noexec",
                               "raw_fork", "threads_exit", "deleted_exe", "memfd_exec",
-                              "static32", "newpidns"])
+                              "static32", "newpidns", "endings"])
             for c in cases:
                 self.assertNotIn("skipped", c, f"{name}: case {c['case']} was skipped")
                 self.assertRegex(log, rf" pid={c['pid']} ", f"{name}: case {c['case']}")

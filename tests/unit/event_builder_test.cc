@@ -186,5 +186,32 @@ TEST(JoinCmdline, SpacesBetweenArguments) {
   EXPECT_EQ(JoinCmdline(argv), "ls  a b");
 }
 
+// The kernel's ANOM_ABEND record (audit_core_dumps): standalone, no SYSCALL, no ppid.
+TEST(BuildSyscallEvent, AnomAbendIsAProcessEnd) {
+  const Built b = Build({
+      "type=ANOM_ABEND msg=audit(1795266700.123:4567): auid=1000 uid=1000 gid=1000 ses=3 "
+      "subj=unconfined pid=4321 comm=\"segv\" exe=\"/tmp/my segv\" sig=11 res=1"});
+  ASSERT_EQ(b.result, BuildResult::kProcessEvent) << b.error;
+  EXPECT_EQ(b.ev.syscall, ProcessSyscall::kAnomAbend);
+  EXPECT_STREQ(ProcessSyscallName(b.ev.syscall), "anom_abend");
+  EXPECT_EQ(b.ev.pid, 4321);
+  EXPECT_EQ(b.ev.ppid, 0);
+  EXPECT_EQ(b.ev.a0, 11u);
+  EXPECT_EQ(b.ev.time_ms, 1795266700123);
+  EXPECT_EQ(b.ev.serial, 4567u);
+  EXPECT_EQ(b.ev.cred.uid, 1000u);
+  EXPECT_EQ(b.ev.comm, "segv");
+  EXPECT_EQ(b.ev.exe, "/tmp/my segv");
+}
+
+TEST(BuildSyscallEvent, AnomAbendWithoutSignalIsMalformed) {
+  const Built b = Build({"type=ANOM_ABEND msg=audit(1795266700.123:4567): auid=1000 uid=0 "
+                         "gid=0 ses=3 pid=4321 comm=\"x\" exe=\"/x\" res=1"});
+  EXPECT_EQ(b.result, BuildResult::kMalformed);
+  EXPECT_NE(b.error, "");
+  const Built bad_pid = Build({"type=ANOM_ABEND msg=audit(1795266700.123:4567): pid=-3 sig=11"});
+  EXPECT_EQ(bad_pid.result, BuildResult::kMalformed);
+}
+
 }  // namespace
 }  // namespace procaudit::audit

@@ -169,5 +169,33 @@ TEST_F(TrackerTest, ReparentedChildKeepsItsCreatorAsParent) {
   EXPECT_EQ(rows[3].parent, 100);
 }
 
+// A core-dumping signal's ANOM_ABEND ends the instance: it gets the process's image and
+// parent (the record names neither), and the pid's next event starts a new instance.
+TEST_F(TrackerTest, AnomAbendEndsTheProcessWithItsImage) {
+  tracker_.Submit(Exec(1, 100, 1, "/usr/bin/bash", {"bash"}));
+  tracker_.Submit(Fork(2, 100, 1, 101));
+  tracker_.Submit(Exec(3, 101, 100, "/tmp/segv", {"./segv", "now"}));
+  SyscallEvent abend = Event(4, ProcessSyscall::kAnomAbend, 101, 0);
+  abend.a0 = 11;
+  abend.arch.clear();
+  tracker_.Submit(std::move(abend));
+  tracker_.Submit(Exec(5, 101, 100, "/usr/bin/true", {"true"}));  // pid 101 reused
+  const auto rows = Rows();
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[3].syscall, "anom_abend");
+  EXPECT_EQ(rows[3].pid, 101);
+  EXPECT_EQ(rows[3].parent, 100);
+  EXPECT_EQ(rows[3].path, "/tmp/segv");
+  EXPECT_EQ(rows[3].cmdline, "./segv now");
+  EXPECT_EQ(rows[3].parent_path, "/usr/bin/bash");
+  EventRing::Reader r(ring_);
+  const ProcessEventRow& e = r.Row(r.first_eid() + 3);
+  EXPECT_TRUE(e.Has(ProcessEventRow::kHasSignal));
+  EXPECT_EQ(e.signal, 11);
+  EXPECT_EQ(e.ppid, 100);
+  EXPECT_FALSE(e.Has(ProcessEventRow::kHasExitCode));
+  EXPECT_EQ(rows[4].path, "/usr/bin/true");
+}
+
 }  // namespace
 }  // namespace procaudit::audit

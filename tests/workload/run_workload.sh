@@ -31,6 +31,9 @@
 #   memfd_exec     fexecve of a memfd copy of /usr/bin/true
 #   static32       a static i386 process: fork, execve /bin/true, exit 5
 #   newpidns       births in a new pid namespace (clone returns namespace pids)
+#   endings        children that exit 0, 1, 42, 255 and die by SIGKILL, SIGSEGV, SIGINT,
+#                  SIGTERM, and a never-exec'd child killed by SIGKILL: NAME_pid=N
+#                  NAME_status=S (the wait status) per child, see endings.c
 set -u
 export LC_ALL=C
 
@@ -59,8 +62,8 @@ out=$dir/.out
 failed=0
 # The programs run from a copy in DIR/bin: recorded paths do not depend on the build directory.
 programs=()
-for program in argv_echo deleted_exe execveat_exec fork_noexec memfd_exec newpidns raw_fork \
-               static32 threads_exit; do
+for program in argv_echo deleted_exe endings execveat_exec fork_noexec memfd_exec newpidns \
+               raw_fork static32 threads_exit; do
   [ -e "$bindir/$program" ] && programs+=("$bindir/$program")
 done
 mkdir "$dir/bin" && cp "${programs[@]}" "$dir/bin/" || exit 2
@@ -136,6 +139,7 @@ if [ "$(id -u)" = 0 ]; then
 else
   echo "case=newpidns skipped=not_root" >&3
 fi
+run_case endings 0 "$bindir/endings"
 
 exec 3>&-
 rm -f "$out"
