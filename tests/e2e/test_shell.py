@@ -119,7 +119,8 @@ class OneShotTest(unittest.TestCase):
 
     def test_tables_and_schema(self):
         r = shell(".tables")
-        self.assertEqual(r.stdout.split(), ["audit_status", "open_files", "process_events",
+        self.assertEqual(r.stdout.split(), ["acct_exits", "audit_status", "open_files",
+                                            "process_events", "process_lifecycle",
                                             "process_open_files", "process_open_sockets",
                                             "process_tree", "processes"])
         r = shell(".schema process_tree")
