@@ -18,8 +18,13 @@ namespace {
 
 // A fanotify queue holds 16,384 events; on a host writing that fast the child's may be lost.
 constexpr int kProbeTries = 3;
+// Each event read opens a descriptor: a small read keeps them well under RLIMIT_NOFILE (an event
+// whose descriptor cannot be made is dropped by the kernel, and might be the child's).
+constexpr size_t kReadBytes = 4096;
 
-std::string Errno(const char* what, int err) { return std::string(what) + ": " + std::strerror(err); }
+std::string Errno(const char* what, int err) {
+  return std::string(what) + ": " + std::strerror(err);
+}
 
 bool IsOctal(char c) { return c >= '0' && c <= '7'; }
 
@@ -35,20 +40,25 @@ void MarkFilesystems(int fan, const std::string& mountinfo) {
   for (const std::string& mount : MountPoints(ReadText(mountinfo))) {
     struct stat st {};
     if (stat(mount.c_str(), &st) != 0 || !seen.insert(st.st_dev).second) continue;
-    (void)fanotify_mark(fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_MODIFY, AT_FDCWD, mount.c_str());
+    (void)fanotify_mark(fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_MODIFY, AT_FDCWD,
+                        mount.c_str());
   }
 }
 
 // An unnamed file whose modification ends the wait: the marker. Invalid when it cannot be made
-// (then the timeout ends the wait).
+// or its filesystem cannot be watched (then the timeout ends the wait).
 struct Marker {
   UniqueFd fd;
   dev_t dev = 0;
   ino_t ino = 0;
 };
 
-Marker MakeMarker(const std::string& dir) {
+Marker MakeMarker(int fan, const std::string& dir) {
   Marker m;
+  if (fanotify_mark(fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_MODIFY, AT_FDCWD, dir.c_str()) !=
+      0) {
+    return m;
+  }
   m.fd.Reset(open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
   struct stat st {};
   if (m.fd.valid() && fstat(m.fd.get(), &st) == 0) {
@@ -73,33 +83,44 @@ pid_t ExitingChild() {
   return child;
 }
 
-enum class Outcome { kFound, kOff, kOverflow };
+// kLost: an event may have been dropped (queue overflow, a failed read), so no record of the
+// child cannot be taken to mean accounting is off.
+enum class Outcome { kFound, kOff, kLost };
 
 struct Probe {
   Outcome outcome = Outcome::kOff;
   std::optional<AcctTarget> target;
 };
 
-// Reads events until the child's record, the marker, an overflow, or the deadline. Every
-// descriptor but the target's is closed.
+// Reads events until the child's record, the marker, a loss, or the deadline. Every descriptor
+// but the target's is closed.
 Probe ReadEvents(int fan, pid_t child, const Marker& marker, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  alignas(fanotify_event_metadata) uint8_t buf[64 * 1024];
+  alignas(fanotify_event_metadata) uint8_t buf[kReadBytes];
   Probe probe;
   bool done = false;
   while (!done) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
+    if (left.count() <= 0) {
+      // A marker that was written but not read yet: events are still queued, the child's among
+      // them perhaps. Without a marker, the deadline is all there is.
+      if (marker.fd.valid()) probe.outcome = Outcome::kLost;
+      break;
+    }
     pollfd p{fan, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     const ssize_t n = read(fan, buf, sizeof buf);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      probe.outcome = Outcome::kLost;  // EMFILE and the like: the failed event is gone
+      break;
+    }
     if (n <= 0) continue;
     for (const FanotifyEvent& e : WalkFanotifyEvents({buf, static_cast<size_t>(n)})) {
       UniqueFd fd(e.fd);  // closed unless it is the target's
       if (done) continue;
       if (e.mask & FAN_Q_OVERFLOW) {
-        probe.outcome = Outcome::kOverflow;
+        probe.outcome = Outcome::kLost;
         done = true;
         continue;
       }
@@ -107,8 +128,8 @@ Probe ReadEvents(int fan, pid_t child, const Marker& marker, std::chrono::millis
       if (e.pid == child) {
         struct stat st {};
         if (fstat(fd.get(), &st) != 0) continue;
-        probe.target = AcctTarget{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
-                                  std::move(fd)};
+        probe.target = AcctTarget{static_cast<uint64_t>(st.st_dev),
+                                  static_cast<uint64_t>(st.st_ino), std::move(fd)};
         probe.outcome = Outcome::kFound;
         done = true;
       } else if (e.pid == getpid() && marker.fd.valid()) {
@@ -129,12 +150,13 @@ Probe ProbeOnce(const ProbeOptions& options) {
     if (err == EPERM) {
       throw std::runtime_error(
           "live accounting needs root: CAP_SYS_ADMIN to find where process accounting writes "
-          "(fanotify_init: " + std::string(std::strerror(err)) + ")");
+          "(fanotify_init: " +
+          std::string(std::strerror(err)) + ")");
     }
     throw std::runtime_error(Errno("finding where process accounting writes: fanotify_init", err));
   }
   MarkFilesystems(fan.get(), options.mountinfo);
-  Marker marker = MakeMarker(options.marker_dir);
+  Marker marker = MakeMarker(fan.get(), options.marker_dir);
   const pid_t child = ExitingChild();
   if (marker.fd.valid() && write(marker.fd.get(), "", 1) != 1) marker.fd.Reset();
   return ReadEvents(fan.get(), child, marker, options.timeout);
@@ -202,11 +224,12 @@ std::optional<AcctTarget> ProbeAccounting(const ProbeOptions& options) {
     if (probe.outcome == Outcome::kOff) return std::nullopt;
   }
   throw std::runtime_error(
-      "cannot tell where process accounting writes: fanotify's queue overflowed on every try "
-      "(files are being written too fast)");
+      "cannot tell where process accounting writes: fanotify lost events on every try (files "
+      "are being written too fast, or descriptors ran out)");
 }
 
-std::optional<std::string> KnownPathOf(const AcctTarget& target, std::span<const char* const> paths) {
+std::optional<std::string> KnownPathOf(const AcctTarget& target,
+                                       std::span<const char* const> paths) {
   for (const char* path : paths) {
     struct stat st {};
     if (stat(path, &st) == 0 && target.Is(st.st_dev, st.st_ino)) return std::string(path);

@@ -6,7 +6,9 @@
 // a descriptor on it. Then it writes a byte to an unnamed file of its own (the end marker):
 // fanotify queues events in order and the child's record was written before waitpid returned,
 // so once the marker's event is read, no record of the child came means accounting is off. The
-// timeout only guards against a marker that cannot be seen (its filesystem not watchable).
+// timeout guards the wait: a marker written but not read by then counts as events lost (the
+// probe is tried again); only a marker that could not be made (its filesystem not watchable)
+// leaves the deadline as the sign that accounting is off.
 //
 // What the descriptor says, and what it does not:
 //   - readlink of it gives "/": the kernel writes through a private clone of the mount, so the
@@ -77,8 +79,9 @@ struct ProbeOptions {
 };
 
 // The file accounting writes to now, or nullopt when it is off. Forks and reaps one child.
-// Throws std::runtime_error with one line: without CAP_SYS_ADMIN, or when fanotify's queue
-// overflowed on every try (a host writing files faster than the probe reads events).
+// Throws std::runtime_error with one line: without CAP_SYS_ADMIN, or when events were lost on
+// every try (fanotify's queue overflowed on a host writing files faster than the probe reads,
+// or a read failed): never "off" unless the probe saw every event.
 // Thread-safe; not async-signal-safe.
 std::optional<AcctTarget> ProbeAccounting(const ProbeOptions& options = {});
 

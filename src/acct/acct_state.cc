@@ -54,11 +54,16 @@ std::optional<AcctState> ParseAcctState(std::string_view text) {
       return true;
     };
     bool ok = true;
-    if (key == "pid") ok = have_pid = ParseNumber(value, s.pid) && s.pid > 0;
-    else if (key == "start_time") ok = have_start = ParseNumber(value, s.start_time);
-    else if (key == "file") s.file = std::string(value);
-    else if (key == "dev") ok = u64(s.dev);
-    else if (key == "ino") ok = u64(s.ino);
+    if (key == "pid")
+      ok = have_pid = ParseNumber(value, s.pid) && s.pid > 0;
+    else if (key == "start_time")
+      ok = have_start = ParseNumber(value, s.start_time);
+    else if (key == "file")
+      s.file = std::string(value);
+    else if (key == "dev")
+      ok = u64(s.dev);
+    else if (key == "ino")
+      ok = u64(s.ino);
     // Unknown keys are tolerated: a newer procaudit may have written more.
     if (!ok) return std::nullopt;
   }
@@ -81,7 +86,8 @@ void AcctStateDir::Write(const AcctState& state) const {
   const std::string text = SerializeAcctState(state);
   {
     UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd.valid() || write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+    if (!fd.valid() ||
+        write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
         fsync(fd.get()) != 0) {
       const int err = errno;
       unlink(tmp.c_str());

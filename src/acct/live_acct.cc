@@ -21,9 +21,13 @@ namespace {
 // procaudit's own accounting files: acct.PID.pacct. The clean-up deletes nothing outside.
 constexpr const char* kOwnDir = "/var/lib/procaudit";
 
-void Warn(const std::string& line) { std::fprintf(stderr, "procaudit: warning: %s\n", line.c_str()); }
+void Warn(const std::string& line) {
+  std::fprintf(stderr, "procaudit: warning: %s\n", line.c_str());
+}
 
-std::string OwnFile(int32_t pid) { return std::string(kOwnDir) + "/acct." + std::to_string(pid) + ".pacct"; }
+std::string OwnFile(int32_t pid) {
+  return std::string(kOwnDir) + "/acct." + std::to_string(pid) + ".pacct";
+}
 
 bool IsOwnFile(const std::string& path) {
   return path.starts_with(std::string(kOwnDir) + "/acct.") && path.ends_with(".pacct") &&
@@ -35,9 +39,10 @@ void SetAccounting(const char* path) {
   if (::acct(path) == 0) return;
   const int err = errno;
   if (err == EPERM) {
-    throw std::runtime_error(std::string("live accounting needs root: CAP_SYS_PACCT to turn process "
-                                         "accounting ") + (path ? "on" : "off") + " (acct: " +
-                             std::strerror(err) + ")");
+    throw std::runtime_error(
+        std::string("live accounting needs root: CAP_SYS_PACCT to turn process "
+                    "accounting ") +
+        (path ? "on" : "off") + " (acct: " + std::strerror(err) + ")");
   }
   throw std::runtime_error(std::string("turning process accounting ") +
                            (path ? std::string("on into ") + path : std::string("off")) + ": " +
@@ -103,7 +108,8 @@ class LiveAcct {
       if (now && state_.dev && now->Is(*state_.dev, *state_.ino)) SetAccounting(nullptr);
     } catch (const std::exception& e) {
       // The state stays: the next start after this process has gone finishes the job.
-      Warn(std::string("turning process accounting off: ") + e.what() + "; left for the next start");
+      Warn(std::string("turning process accounting off: ") + e.what() +
+           "; left for the next start");
       own_ = false;
       return;
     }
@@ -121,9 +127,9 @@ class LiveAcct {
   LiveAcctInfo info_;
   AcctStateDir dir_;
   AcctState state_;
-  bool own_ = false;                     // accounting turned on into our file
+  bool own_ = false;  // accounting turned on into our file
   bool state_written_ = false;
-  std::optional<AcctTarget> shared_;     // held open while the file is read through it
+  std::optional<AcctTarget> shared_;  // held open while the file is read through it
 };
 
 void LiveAcct::Start() {
@@ -155,7 +161,8 @@ void LiveAcct::StartOwn() {
   }
   unlink(state_.file.c_str());  // a leftover of an earlier run with this pid
   {
-    UniqueFd fd(open(state_.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    UniqueFd fd(
+        open(state_.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     struct stat st {};
     if (!fd.valid() || fstat(fd.get(), &st) != 0) {
       throw std::runtime_error("creating " + state_.file + ": " + std::strerror(errno));

@@ -41,9 +41,9 @@ TEST(AcctState, FileIdentityIsOptionalBeforeTheFileExists) {
 
 TEST(AcctState, RejectsPartialOrMalformedStates) {
   EXPECT_FALSE(ParseAcctState(""));
-  EXPECT_FALSE(ParseAcctState("pid=12\nfile=/x\n"));                  // no start time
-  EXPECT_FALSE(ParseAcctState("pid=12\nstart_time=1\n"));             // no file
-  EXPECT_FALSE(ParseAcctState("pid=12\nstart_time=1\nfile=rel\n"));   // a relative file
+  EXPECT_FALSE(ParseAcctState("pid=12\nfile=/x\n"));                 // no start time
+  EXPECT_FALSE(ParseAcctState("pid=12\nstart_time=1\n"));            // no file
+  EXPECT_FALSE(ParseAcctState("pid=12\nstart_time=1\nfile=rel\n"));  // a relative file
   EXPECT_FALSE(ParseAcctState("pid=0\nstart_time=1\nfile=/x\n"));
   EXPECT_FALSE(ParseAcctState("pid=12\nstart_time=1\nfile=/x\ndev=3\n"));  // half an identity
   EXPECT_FALSE(ParseAcctState("pid=12\nstart_time=1\nfile=/x\ndev=-3\nino=4\n"));
