@@ -30,7 +30,16 @@ typedef struct procaudit_options {
   /* Live capture from the kernel audit netlink, started by the first query of a
   ** live event table: "auto" (NULL: unicast when nobody owns the audit pid,
   ** else the read-only multicast group), "unicast", "multicast" or "off".
-  ** Needs root (CAP_AUDIT_CONTROL or CAP_AUDIT_READ). */
+  ** Needs root (CAP_AUDIT_CONTROL or CAP_AUDIT_READ).
+  **
+  ** Where live capture is allowed (not "off"), so is live BSD process accounting,
+  ** started by the first query of an accounting table that names no file: when
+  ** accounting is off, procaudit turns it on into a file of its own
+  ** (/var/lib/procaudit/) and off again when the last connection using it closes
+  ** or the process exits; when it already writes a file, procaudit reads that file
+  ** and leaves accounting alone. Needs root (CAP_SYS_ADMIN and CAP_SYS_PACCT). The
+  ** environment variable PROCAUDIT_ACCT=off, read at registration, forbids it:
+  ** the accounting tables then read /var/log/account/pacct when present. */
   const char* audit_mode;
 } procaudit_options;
 

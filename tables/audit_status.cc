@@ -1,9 +1,10 @@
-// audit_status: the health of each audit event source of this connection, and the kernel's side
-// of the live capture (read from the kernel at query time).
+// audit_status: the health of each audit event source of this connection, the kernel's side
+// of the live capture (read from the kernel at query time), and live accounting.
 //
 // Plans: one, the full scan (a handful of rows).
 #include <unistd.h>
 
+#include "acct/live_acct.h"
 #include "audit/event_store.h"
 #include "generated/table_specs.h"
 #include "netlink/audit_netlink.h"
@@ -57,6 +58,7 @@ struct AuditStatus {
     const char* mode = "replay";
     std::optional<netlink::LiveInfo> live;  // the live capture's row
     std::optional<KernelView> kernel;       // live and kernel rows
+    std::optional<acct::LiveAcctInfo> acct;  // live and kernel rows, while live accounting runs
   };
   struct Scan {
     std::vector<Row> rows;
@@ -70,9 +72,10 @@ struct AuditStatus {
   }
 
   static void Filter(const TableContext& ctx, const FilterArgs&, Scan& scan) {
-    // Never starts a capture: looking at the health must not change it.
+    // Never starts a capture or accounting: looking at the health must not change it.
     const std::shared_ptr<EventStore> session = ctx.events->CurrentSession();
     const std::shared_ptr<EventStore> live = netlink::RunningLiveCapture();
+    const std::optional<acct::LiveAcctInfo> acct = acct::RunningLiveAcct();
     bool have_live_row = false;
     for (std::shared_ptr<EventStore>& store : ctx.events->All()) {
       Row row;
@@ -81,6 +84,7 @@ struct AuditStatus {
         row.live = netlink::RunningLiveCaptureInfo();
         row.mode = row.live ? netlink::AuditModeName(row.live->mode) : "unicast";
         row.kernel = ReadKernel();
+        row.acct = acct;
         have_live_row = true;
       } else if (store->live()) {
         row.mode = "stream";
@@ -88,13 +92,15 @@ struct AuditStatus {
       row.store = std::move(store);
       scan.rows.push_back(std::move(row));
     }
-    // Where live capture is allowed but not running, the kernel's side still matters.
-    if (!have_live_row && ctx.events->live) {
+    // Where live capture is allowed but not running, the kernel's side still matters; so does
+    // live accounting, which may run without the capture.
+    if (!have_live_row && (ctx.events->live || acct)) {
       Row row;
       row.role = "kernel";
       row.mode = "kernel";
-      row.kernel = ReadKernel();
-      if (row.kernel) scan.rows.push_back(std::move(row));
+      if (ctx.events->live) row.kernel = ReadKernel();
+      row.acct = acct;
+      if (row.kernel || row.acct) scan.rows.push_back(std::move(row));
     }
   }
 
@@ -107,6 +113,12 @@ struct AuditStatus {
       case col::kSource: return ResultText(out, r.store ? r.store->description() : "kernel audit");
       case col::kRole: return ResultText(out, r.role);
       case col::kMode: return ResultText(out, r.mode);
+      case col::kAcctMode:
+        if (r.acct) ResultText(out, r.acct->own ? "own" : "shared");
+        return;
+      case col::kAcctFile:
+        if (r.acct) ResultText(out, r.acct->path);
+        return;
       default: break;
     }
     if (column >= col::kOwnerPid) return KernelColumn(r, column, out);

@@ -7,11 +7,13 @@
 // which file gets its record (acct_probe.h). Then:
 //   - already on into a file (the acct package's service, /var/log/account/pacct): read that
 //     file and leave accounting alone, on exit too;
-//   - off: turn it on into procaudit's own file (0600, under StateDir's sibling
-//     /var/lib/procaudit/), and on exit turn it off again, but only if it still writes to
-//     procaudit's file (somebody may have turned it on elsewhere since), then delete the file.
-// What it changed is kept in a state file under /run/procaudit/ (capture_state.h's directory)
-// before the change, so a run killed with SIGKILL is cleaned up by the next start.
+//   - off: turn it on into procaudit's own file (/var/lib/procaudit/acct.PID.pacct, 0600), and
+//     on exit turn it off again, but only if it still writes to procaudit's file (somebody may
+//     have turned it on elsewhere since), then delete the file.
+// What it changed is kept in a state file (/run/procaudit/acct.PID.state, acct_state.h, beside
+// the live capture's) before the change, so a run killed with SIGKILL is cleaned up by the next
+// start. Stopping runs from StopLiveAcct, the last lease's end, atexit, and the shell's signal
+// thread and terminate handler (src/shell/signals.cc), as the live capture's does.
 #pragma once
 
 #include <memory>
@@ -21,13 +23,18 @@
 namespace procaudit::acct {
 
 struct LiveAcctInfo {
-  std::string path;  // the file the kernel writes accounting records to
+  // Where to read the records the kernel writes: procaudit's own file, the acct package's
+  // (when accounting writes one of acct_probe.h's kKnownAcctFiles), or else
+  // /proc/PID/fd/N, a descriptor procaudit holds open on the file, whose name the kernel does
+  // not tell (valid while the live accounting runs).
+  std::string path;
   bool own = false;  // procaudit turned accounting on (and turns it off on stop)
 };
 
 // Starts (or joins) the process-wide live accounting and returns a lease on it: it runs while
 // any lease lives, until StopLiveAcct, or until exit. Throws std::runtime_error with one line
-// (naming CAP_SYS_PACCT when unprivileged).
+// (naming CAP_SYS_ADMIN or CAP_SYS_PACCT when unprivileged). Cleans up after runs killed with
+// SIGKILL first, with a one-line notice on stderr when it turns their accounting off.
 std::shared_ptr<const LiveAcctInfo> StartLiveAcct();
 
 // The running live accounting, if any.

@@ -152,6 +152,10 @@ int Follow(Shell& shell, const ShellOptions& options) {
   // A closed standard output ends the follow like a signal, but cleanly (the live capture is
   // stopped): writes fail with EPIPE instead of killing the process.
   signal(SIGPIPE, SIG_IGN);
+  if (const std::string why = shell.StartLiveAcct(); !why.empty()) {
+    std::fprintf(shell.err(), "procaudit: %s\n", why.c_str());
+    return 1;
+  }
   if (const std::string why = shell.StartLiveCapture(); !why.empty()) {
     std::fprintf(shell.err(), "procaudit: %s\n", why.c_str());
     return 1;

@@ -63,7 +63,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   // A session captures from its start, so its statements see what happened meanwhile; without
-  // the capture, the /proc tables still work.
+  // the capture, the /proc tables still work. Accounting first: its probe's child is not an
+  // event of the session.
+  if (const std::string why = shell.StartLiveAcct(); !why.empty()) {
+    std::fprintf(stderr, "procaudit: %s\n", why.c_str());
+    return 1;
+  }
   if (const std::string why = shell.StartLiveCapture(); !why.empty()) {
     std::fprintf(stderr, "procaudit: warning: live capture off: %s\n", why.c_str());
   }

@@ -102,6 +102,9 @@ std::string CheckCombination(const ShellOptions& o) {
   if (o.audit_stdin && !o.audit_logs.empty()) {
     return "--audit-log and --audit-stdin are two sources; give one";
   }
+  if (o.acct_file && o.acct.value_or(false)) {
+    return "--acct-file and --acct are two accounting sources (a file, live accounting); give one";
+  }
   if (o.audit_stdin && o.sql.empty()) {
     return "--audit-stdin needs SQL arguments: standard input carries the records";
   }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "acct/live_acct.h"
 #include "audit/event_store.h"
 #include "generated/table_specs.h"
 #include "netlink/live_capture.h"
@@ -106,7 +107,19 @@ Shell::Shell(const ShellOptions& options, std::FILE* out, std::FILE* err)
 }
 
 void Shell::OpenSessionSource(const ShellOptions& options) {
-  if (options.acct_file) context_->acct->SetSessionFile(*options.acct_file);
+  // Live accounting changes machine-wide state, so by default only beside the live capture
+  // (root, no recorded or streamed audit source); --acct asks for it anyway.
+  const bool audit_live = options.audit_logs.empty() && !options.audit_stdin &&
+                          options.live.mode != netlink::AuditMode::kOff;
+  if (options.acct_file) {
+    context_->acct->SetSessionFile(*options.acct_file);
+  } else if (options.acct.value_or(audit_live && geteuid() == 0)) {
+    acct_required_ = options.acct.has_value();
+    context_->acct->live = [] {
+      std::shared_ptr<const acct::LiveAcctInfo> lease = acct::StartLiveAcct();
+      return acct::AcctSources::Live{lease->path, lease};
+    };
+  }
   audit::EventSources& events = *context_->events;
   if (options.audit_stdin) {
     auto store = audit::EventStore::Follow(audit::OpenStreamSource(STDIN_FILENO, "stdin"),
@@ -167,10 +180,22 @@ std::string Shell::StartLiveCapture() {
   return "";
 }
 
+std::string Shell::StartLiveAcct() {
+  if (!context_->acct->live) return "";
+  try {
+    context_->acct->SessionFile();
+  } catch (const std::exception& e) {
+    if (acct_required_) return e.what();
+    std::fprintf(err_, "procaudit: warning: live accounting off: %s\n", e.what());
+  }
+  return "";
+}
+
 Shell::~Shell() {
   sqlite3_close(db_);
-  // The capture changed machine-wide audit state; put it back (a no-op when none runs).
+  // The capture and accounting changed machine-wide state; put it back (no-ops when none runs).
   if (context_->events->live) netlink::StopLiveCapture();
+  if (context_->acct->live) acct::StopLiveAcct();
 }
 
 bool Shell::RunSql(std::string_view sql) {

@@ -52,6 +52,11 @@ class Shell {
   // --audit-stdin, and --audit-mode is not off); otherwise it starts with the first statement
   // that reads a live event table. Returns "" or why it cannot start (one line).
   std::string StartLiveCapture();
+  // Starts live accounting now when it is the session's (no --acct-file; --acct, or by
+  // default as root beside the live capture); otherwise it starts with the first statement
+  // that reads an accounting table. A failure is a warning on err and the session goes on
+  // without it, unless --acct asked for it: then returns why (one line), else "".
+  std::string StartLiveAcct();
 
   // What the tables of this connection share (--follow sets its window there), and what
   // statements print with: for src/shell/follow.h.
@@ -79,6 +84,7 @@ class Shell {
   bool headers_explicit_;
   bool quit_ = false;
   bool discard_input_ = false;  // Ctrl-C at the prompt: drop the statement being typed
+  bool acct_required_ = false;  // --acct: live accounting failing to start is an error
   std::string error_;
   std::shared_ptr<TableContext> context_;
 };

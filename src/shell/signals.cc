@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "acct/live_acct.h"
 #include "netlink/live_capture.h"
 
 namespace procaudit {
@@ -22,16 +23,21 @@ int g_terminal_fd = -1;              // guarded by g_mutex
 std::optional<termios> g_terminal;   // guarded by g_mutex
 sigset_t g_ignored_at_start;         // written once, before the signal thread starts
 
-void StopLiveCaptureQuietly() noexcept {
+// Each on its own: one failing must not keep the other from being put back.
+void StopLiveSourcesQuietly() noexcept {
   try {
     netlink::StopLiveCapture();
   } catch (...) {
     // Nothing is left to tell it to: the process is ending.
   }
+  try {
+    acct::StopLiveAcct();
+  } catch (...) {
+  }
 }
 
 [[noreturn]] void ExitOnSignal(int signo) {
-  StopLiveCaptureQuietly();
+  StopLiveSourcesQuietly();
   {
     std::lock_guard lock(g_mutex);
     if (g_terminal) tcsetattr(g_terminal_fd, TCSANOW, &*g_terminal);
@@ -123,7 +129,7 @@ void ForgetTerminal() {
 void InstallTerminateHandler() {
   static std::terminate_handler previous = nullptr;
   previous = std::set_terminate([] {
-    StopLiveCaptureQuietly();
+    StopLiveSourcesQuietly();
     if (previous != nullptr) previous();
     std::abort();
   });

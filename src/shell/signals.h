@@ -7,8 +7,8 @@
 //
 //   while a handler is set (ScopedSignalHandler) and returns true:  nothing more (--follow
 //                                                                    stops its loop)
-//   otherwise: netlink::StopLiveCapture(), the terminal put back if one was saved, then the
-//              process exits with status 128 + signo
+//   otherwise: netlink::StopLiveCapture() and acct::StopLiveAcct(), the terminal put back if
+//              one was saved, then the process exits with status 128 + signo
 //
 // main chooses which of them the thread takes; the others stay blocked:
 //   - an interactive shell keeps SIGINT out: Shell::RunInteractive unblocks it in the main
@@ -64,7 +64,8 @@ class StopRequest {
 void SaveTerminal(int fd);
 void ForgetTerminal();
 
-// A std::terminate handler that stops the live capture, then calls the previous handler.
+// A std::terminate handler that stops the live capture and live accounting, then calls the
+// previous handler.
 void InstallTerminateHandler();
 
 }  // namespace procaudit

@@ -1,6 +1,9 @@
 // procaudit_register(): puts every table on a connection.
+#include <cstdlib>
 #include <memory>
+#include <string_view>
 
+#include "acct/live_acct.h"
 #include "procaudit.h"
 #include "netlink/live_capture.h"
 #include "sql/register.h"
@@ -63,6 +66,14 @@ extern "C" int procaudit_register(sqlite3* db, const sqlite3_api_routines* api,
     if (live.mode != procaudit::netlink::AuditMode::kOff) {
       const size_t capacity = ctx->events->capacity;
       ctx->events->live = [live, capacity] { return procaudit::netlink::StartLiveCapture(live, capacity); };
+      // Live accounting goes with live capture, unless PROCAUDIT_ACCT=off (see procaudit.h).
+      const char* acct = std::getenv("PROCAUDIT_ACCT");
+      if (acct == nullptr || std::string_view(acct) != "off") {
+        ctx->acct->live = [] {
+          std::shared_ptr<const procaudit::acct::LiveAcctInfo> lease = procaudit::acct::StartLiveAcct();
+          return procaudit::acct::AcctSources::Live{lease->path, lease};
+        };
+      }
     }
     return procaudit::RegisterTables(db, api, std::move(ctx), pzErrMsg);
   } catch (const std::bad_alloc&) {

@@ -35,6 +35,7 @@ from audit_sandbox import (DEFAULT_RULES, DEFAULT_SYSCALLS, PrivateAuditd,  # no
                            SandboxUnavailable, check_prerequisites, host_lock, read_state,
                            restore_state, rules_with_key)
 from live_procaudit import ExtensionSession, SessionError, ShellSession  # noqa: E402
+from test_acct_live import AccountingKept  # noqa: E402
 
 KEY = "procaudit"                       # the key of the rules procaudit installs
 AUDITD_KEY = "procaudit_e2e_live"       # the private auditd's rules
@@ -347,6 +348,10 @@ class LiveTestCase(unittest.TestCase):
         lock = host_lock(timeout=600)
         lock.__enter__()
         self.addCleanup(lock.__exit__, None, None, None)
+        # The shell starts live accounting beside the capture: it must be given back too.
+        self.acct_kept = AccountingKept()
+        self.acct_kept.__enter__()
+        self.addCleanup(self.check_accounting_restored)
         self.before = read_state()
         owner = int(self.before.status["pid"])
         if owner != 0:
@@ -387,6 +392,10 @@ class LiveTestCase(unittest.TestCase):
                         session.communicate()
             else:
                 session.end()
+
+    def check_accounting_restored(self):
+        self.acct_kept.pids = [session.pid for session in self.sessions]
+        self.acct_kept.__exit__(None, None, None)
 
     def check_state_restored(self):
         after = read_state()

@@ -22,11 +22,13 @@ from procaudit_e2e import FIXTURE_PROC, SHELL, SOURCE_DIR, run
 import sys
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 from audit_sandbox import host_lock, read_state  # noqa: E402
+from test_acct_live import AccountingKept  # noqa: E402
 
 
 class AuditStateKept:
-    """For tests that may start a real live capture (as root): hold the host's audit lock, so
-    no other audit test runs meanwhile, and check the audit state is as found afterwards."""
+    """For tests that may start a real live capture and live accounting (as root): hold the
+    host's audit lock, so no other audit test runs meanwhile, and check the audit state and
+    where accounting writes are as found afterwards."""
 
     def __init__(self, test):
         self.test = test
@@ -37,6 +39,8 @@ class AuditStateKept:
             return self
         self.lock = host_lock(600)
         self.lock.__enter__()
+        self.acct = AccountingKept()
+        self.acct.__enter__()
         self.before = read_state()
         return self
 
@@ -44,8 +48,11 @@ class AuditStateKept:
         if self.lock is None:
             return False
         try:
-            after = read_state()
-            self.test.assertEqual(after, self.before, self.before.diff(after))
+            try:
+                after = read_state()
+                self.test.assertEqual(after, self.before, self.before.diff(after))
+            finally:
+                self.acct.__exit__(*exc)
         finally:
             self.lock.__exit__(*exc)
         return False

@@ -246,6 +246,18 @@ TEST_F(ParseShellOptionsTest, AuditStdinNeedsSqlAndExcludesAuditLog) {
   EXPECT_TRUE(o->audit_stdin);
 }
 
+TEST_F(ParseShellOptionsTest, AcctFileExcludesLiveAcct) {
+  std::string error;
+  EXPECT_FALSE(Parse(Keep({"--acct", "--acct-file", "pacct", "SELECT 1"}), error));
+  EXPECT_THAT(error, HasSubstr("give one"));
+  const auto o = Parse({"--no-acct", "--acct-file", "pacct"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->acct, false);
+  EXPECT_EQ(o->acct_file, "pacct");
+  EXPECT_EQ(Parse({"--no-acct", "--acct"})->acct, true);  // the last one wins
+  EXPECT_EQ(Parse({})->acct, std::nullopt);
+}
+
 TEST_F(ParseShellOptionsTest, AuditLogWithoutFileIsAnError) {
   std::string error;
   EXPECT_FALSE(Parse(Keep({"--audit-log"}), error));
