@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "util/state_files.h"
 #include "util/unique_fd.h"
 
 namespace procaudit::acct {
@@ -78,43 +79,16 @@ std::string AcctStateDir::PathOf(int32_t pid) const {
 }
 
 void AcctStateDir::Write(const AcctState& state) const {
-  if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
-    throw std::runtime_error("creating " + dir_ + ": " + std::strerror(errno));
-  }
-  const std::string path = PathOf(state.pid);
-  const std::string tmp = path + ".tmp";
-  const std::string text = SerializeAcctState(state);
-  {
-    UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd.valid() ||
-        write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-        fsync(fd.get()) != 0) {
-      const int err = errno;
-      unlink(tmp.c_str());
-      throw std::runtime_error("writing " + tmp + ": " + std::strerror(err));
-    }
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    unlink(tmp.c_str());
-    throw std::runtime_error("writing " + path + ": " + std::strerror(err));
-  }
+  WriteStateFile(dir_, PathOf(state.pid), SerializeAcctState(state));
 }
 
 void AcctStateDir::Remove(int32_t pid) const { unlink(PathOf(pid).c_str()); }
 
 std::vector<AcctState> AcctStateDir::ReadAll() const {
   std::vector<AcctState> out;
-  DIR* d = opendir(dir_.c_str());
-  if (!d) return out;
-  while (const dirent* e = readdir(d)) {
-    const std::string_view name(e->d_name);
-    if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) continue;
-    std::ifstream in(dir_ + "/" + std::string(name));
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (auto state = ParseAcctState(text)) out.push_back(std::move(*state));
+  for (const StateFile& f : ReadStateFiles(dir_, kPrefix, kSuffix)) {
+    if (auto state = ParseAcctState(f.text)) out.push_back(std::move(*state));
   }
-  closedir(d);
   return out;
 }
 
