@@ -47,7 +47,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import Command, capture, run_timed  # noqa: E402
+from compare import Command, capture, measure_peak_rss, run_timed  # noqa: E402
 from report import code_version, command_table, write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -265,26 +265,6 @@ def checks(procaudit: Path, dump_acct: str, path: Path, records: int) -> tuple[b
     return ok_py and ok_dump and ok_pa, lines
 
 
-def peak_rss_mb(argv: list[str]) -> float | None:
-    """Peak RSS of one run, from GNU time (None without it). Not wait4's ru_maxrss of a child
-    Python starts: that counts the peak of Python's own memory, which the child had before
-    its exec (64 MB and more here, after reading the file)."""
-    gnu_time = Path("/usr/bin/time")
-    if not os.access(gnu_time, os.X_OK):
-        return None
-    r, w = os.pipe()
-    with open(os.devnull, "wb") as null:
-        proc = subprocess.run([str(gnu_time), "-f", "%M", "-o", f"/dev/fd/{w}", *argv],
-                              stdin=subprocess.DEVNULL, stdout=null, stderr=subprocess.DEVNULL,
-                              pass_fds=(w,))
-    os.close(w)
-    with os.fdopen(r) as f:
-        out = f.read().strip()
-    if proc.returncode != 0 or not out.isdigit():
-        return None
-    return int(out) / 1024
-
-
 # ---------------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -380,11 +360,7 @@ def main() -> int:
         print(f"acct_compare.py: {e}", file=sys.stderr)
         return 1
     load_after = os.getloadavg()[0]
-    rss = {cmd.key: peak_rss_mb(cmd.argv) for cmd in order}
-    with_rss = all(v is not None for v in rss.values())
-    if with_rss:
-        for cmd in order:
-            cmd.rss[:] = [rss[cmd.key]]
+    with_rss = measure_peak_rss(order)
 
     commit = code_version(REPO)
     version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "acct"], capture_output=True,

@@ -48,7 +48,7 @@ class Command:
     ok_codes: tuple[int, ...] = (0,)
     wall: list[float] = field(default_factory=list)  # seconds
     cpu: list[float] = field(default_factory=list)  # user + sys seconds
-    rss: list[float] = field(default_factory=list)  # peak resident set, MB (ru_maxrss)
+    rss: list[float] = field(default_factory=list)  # peak resident set, MB (measure_peak_rss)
 
     def median_ms(self) -> float:
         return statistics.median(self.wall) * 1000
@@ -80,7 +80,36 @@ def run_timed(cmd: Command) -> None:
         raise RuntimeError(f"{' '.join(cmd.argv)} exited with {proc.returncode}")
     cmd.wall.append(elapsed)
     cmd.cpu.append(usage.ru_utime + usage.ru_stime)
-    cmd.rss.append(usage.ru_maxrss / 1024)
+
+
+def peak_rss_mb(argv: list[str]) -> float | None:
+    """Peak RSS of one run, from GNU time (None without it). Not wait4's ru_maxrss of a child
+    Python starts: the kernel carries the pre-exec memory's high-water mark into it, so that
+    counts the peak of Python's own memory (/bin/true from a 200 MB Python reports 213 MB)."""
+    gnu_time = Path("/usr/bin/time")
+    if not os.access(gnu_time, os.X_OK):
+        return None
+    r, w = os.pipe()
+    with open(os.devnull, "wb") as null:
+        proc = subprocess.run([str(gnu_time), "-f", "%M", "-o", f"/dev/fd/{w}", *argv],
+                              stdin=subprocess.DEVNULL, stdout=null, stderr=subprocess.DEVNULL,
+                              pass_fds=(w,))
+    os.close(w)
+    with os.fdopen(r) as f:
+        out = f.read().strip()
+    if proc.returncode != 0 or not out.isdigit():
+        return None
+    return int(out) / 1024
+
+
+def measure_peak_rss(commands) -> bool:
+    """One more run of each command under GNU time, for its peak RSS. False without it."""
+    rss = {id(cmd): peak_rss_mb(cmd.argv) for cmd in commands}
+    if any(v is None for v in rss.values()):
+        return False
+    for cmd in commands:
+        cmd.rss[:] = [rss[id(cmd)]]
+    return True
 
 
 class Holders:

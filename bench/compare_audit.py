@@ -36,7 +36,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare import Command, capture, run_timed  # noqa: E402
+from compare import Command, capture, measure_peak_rss, run_timed  # noqa: E402
 from report import code_version, command_table, write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -171,6 +171,7 @@ def main() -> int:
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(
             f"{c.key} {c.wall[-1] * 1000:.0f}" for c in order) + " ms", file=sys.stderr)
     load_after = os.getloadavg()[0]
+    with_rss = measure_peak_rss(order)
 
     commit = code_version(REPO)
     size_mb = log.stat().st_size / 1e6
@@ -208,7 +209,7 @@ def main() -> int:
         lines.append(f"| {label} | {pa_ms:.1f} | {other_ms:.1f} | {ratio_text} | "
                      f"{target_text} | {met_text} |")
     lines.append("")
-    lines.extend(command_table(commands.values(), with_rss=True,
+    lines.extend(command_table(commands.values(), with_rss=with_rss,
                                shorten=lambda text: text.replace(str(log), "LOG")))
     report = "\n".join(lines) + "\n"
     print(report)
