@@ -22,8 +22,8 @@ constexpr RegisterFn kTables[] = {
     procaudit::RegisterProcessTree,        procaudit::RegisterOpenFiles,
     procaudit::RegisterProcesses,          procaudit::RegisterProcessOpenFiles,
     procaudit::RegisterProcessOpenSockets, procaudit::RegisterProcessEvents,
-    procaudit::RegisterAuditStatus,        procaudit::RegisterAcctExits,
-    procaudit::RegisterProcessLifecycle,
+    procaudit::RegisterFileEvents,         procaudit::RegisterAuditStatus,
+    procaudit::RegisterAcctExits,          procaudit::RegisterProcessLifecycle,
 };
 
 }  // namespace
