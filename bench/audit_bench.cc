@@ -1,5 +1,6 @@
 // Google Benchmark over the inner loops of the audit pipeline, on real records copied from
-// a storm log recorded by bench/record_storm.py (Debian 12, kernel 6.18, auditd 3.0.9, RAW).
+// a storm log recorded by bench/record_storm.py (Debian 12, kernel 6.18, auditd 3.0.9, RAW),
+// and, for file events, from a log of the file_events fixture probe (same system).
 //
 //   build/bench/audit_bench [--benchmark_filter=Build]
 //
@@ -7,7 +8,8 @@
 // screen it) and BuildSyscallEvent once per event (which parses every header again and the
 // fields of the records it uses); the tracker interns path, cwd, cmdline, argv and comm per
 // row. An exec event of the storm is 7 records, a clone or exit_group event 2; a storm of
-// 20,000 /bin/true is 60,000 events and 220,000 records.
+// 20,000 /bin/true is 60,000 events and 220,000 records. An open is 4 records (SYSCALL,
+// CWD, PATH, PROCTITLE): an open storm of 200,000 is 800,000 records.
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -20,6 +22,7 @@
 
 #include "audit/event_builder.h"
 #include "audit/event_ring.h"
+#include "audit/file_paths.h"
 #include "audit/pipeline_stats.h"
 #include "audit/process_tracker.h"
 #include "audit/record_parser.h"
@@ -67,6 +70,27 @@ constexpr std::string_view kCmakeExecve[] = {
     R"PA(type=PATH msg=audit(1795256499.560:116998): item=0 name="/usr/bin/cmake" inode=247196 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0)PA",
     R"PA(type=PATH msg=audit(1795256499.560:116998): item=1 name="/lib64/ld-linux-x86-64.so.2" inode=332383 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0)PA",
     R"PA(type=PROCTITLE msg=audit(1795256499.560:116998): proctitle=2F7573722F62696E2F636D616B65002D4500636D616B655F646570656E647300556E6978204D616B6566696C6573002F776F726B2F6D61696E002F776F726B2F6D61696E002F746D702F6D652F62002F746D702F6D652F62002F746D702F6D652F622F434D616B6546696C65732F7461626C655F73706563732E6469722F4465)PA",
+};
+
+// ---- File events copied verbatim from a kernel log (the fixture probe, 2026-11-21) ---------
+// 2965985: openat(AT_FDCWD, "rel.txt", O_RDONLY), a name relative to the CWD record;
+// 2965982: the dynamic loader's openat of libc.so.6 by its absolute path (O_RDONLY|O_CLOEXEC).
+// Four records each, as every open of bench/open_storm under --watch-pid.
+
+// serial 2965985
+constexpr std::string_view kOpenRelative[] = {
+    R"PA(type=SYSCALL msg=audit(1795271162.848:2965985): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=559b3ad08004 a2=0 a3=0 items=1 ppid=9215 pid=9242 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm="probe" exe="/tmp/me/fx/probe" key="procaudit_test")PA",
+    R"PA(type=CWD msg=audit(1795271162.848:2965985): cwd="/tmp/me/fx/d")PA",
+    R"PA(type=PATH msg=audit(1795271162.848:2965985): item=0 name="rel.txt" inode=11182110 dev=fe:00 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0)PA",
+    R"PA(type=PROCTITLE msg=audit(1795271162.848:2965985): proctitle=2F746D702F6D652F66782F70726F6265002F746D702F6D652F66782F64)PA",
+};
+
+// serial 2965982
+constexpr std::string_view kOpenAbsolute[] = {
+    R"PA(type=SYSCALL msg=audit(1795271162.848:2965982): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7fe99b3331e0 a2=80000 a3=0 items=1 ppid=9215 pid=9242 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm="probe" exe="/tmp/me/fx/probe" key="procaudit_test")PA",
+    R"PA(type=CWD msg=audit(1795271162.848:2965982): cwd="/tmp/me/fx")PA",
+    R"PA(type=PATH msg=audit(1795271162.848:2965982): item=0 name="/lib/x86_64-linux-gnu/libc.so.6" inode=332835 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0)PA",
+    R"PA(type=PROCTITLE msg=audit(1795271162.848:2965982): proctitle=2F746D702F6D652F66782F70726F6265002F746D702F6D652F66782F64)PA",
 };
 
 std::vector<std::string_view> Lines(std::span<const std::string_view> records) {
@@ -130,6 +154,32 @@ BENCHMARK_CAPTURE(BM_BuildSyscallEvent, storm_execve, kStormExecve);
 BENCHMARK_CAPTURE(BM_BuildSyscallEvent, storm_clone, kStormClone);
 BENCHMARK_CAPTURE(BM_BuildSyscallEvent, storm_exit_group, kStormExitGroup);
 BENCHMARK_CAPTURE(BM_BuildSyscallEvent, cmake_execve, kCmakeExecve);
+
+// ---- A file event: BuildAuditEvent, then ResolveFileEvent (the worker and the file tracker) --
+// What each open of an open storm costs before the ring: the records parsed into a FileEvent,
+// then its operation and absolute path worked out (no descriptor known: AT_FDCWD needs none).
+
+void BM_FileEvent_BuildAndResolve(benchmark::State& state,
+                                  std::span<const std::string_view> records) {
+  const std::vector<std::string_view> lines = Lines(records);
+  const audit::FdLookup no_fds = [](int32_t) -> const audit::FdTarget* { return nullptr; };
+  audit::SyscallEvent ev;
+  audit::FileEvent file;
+  std::string error;
+  if (audit::BuildAuditEvent(lines, &ev, &file, &error) != audit::BuildResult::kFileEvent) {
+    state.SkipWithError(("not a file event: " + error).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    auto r = audit::BuildAuditEvent(lines, &ev, &file, &error);
+    const audit::ResolvedFile resolved = audit::ResolveFileEvent(file, no_fds);
+    benchmark::DoNotOptimize(r);
+    benchmark::DoNotOptimize(resolved);
+  }
+  state.SetItemsProcessed(state.iterations());  // events
+}
+BENCHMARK_CAPTURE(BM_FileEvent_BuildAndResolve, openat_relative, kOpenRelative);
+BENCHMARK_CAPTURE(BM_FileEvent_BuildAndResolve, openat_absolute, kOpenAbsolute);
 
 // ---- StringPool::Intern: several times per row ---------------------------------------------
 
