@@ -27,14 +27,24 @@ void Pipeline::AssemblerMain(std::stop_token stop) {
   try {
     Assembler assembler(tracker_, stats_, source_->names(), &file_tracker_);
     const bool live = source_->live();
+    // Age on a timer, busy or not: events wait in the worker's batch and in the trackers'
+    // windows until Age, and a host whose other activity delivers a chunk more often than
+    // kAgeEvery would otherwise hold a burst of file events (whose window only newer file
+    // events move) until it next goes quiet.
+    constexpr std::chrono::milliseconds kAgeEvery(250);
+    auto aged = std::chrono::steady_clock::now();
     while (!stop.stop_requested()) {
-      std::unique_ptr<Chunk> chunk = queue_.Pop(std::chrono::milliseconds(250));
-      if (!chunk) {
-        if (live) assembler.Age(std::chrono::steady_clock::now());
-        continue;
+      std::unique_ptr<Chunk> chunk = queue_.Pop(kAgeEvery);
+      if (chunk) {
+        assembler.Consume(*chunk);
+        if (chunk->end_of_input) break;
       }
-      assembler.Consume(*chunk);
-      if (chunk->end_of_input) break;
+      if (!live) continue;
+      const auto now = std::chrono::steady_clock::now();
+      if (!chunk || now - aged >= kAgeEvery) {
+        assembler.Age(now);
+        aged = now;
+      }
     }
   } catch (const std::exception& e) {
     assemble_error_ = e.what();
