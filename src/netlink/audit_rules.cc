@@ -25,15 +25,18 @@ bool IsStringField(uint32_t field) {
 
 constexpr const char* kProcessSyscalls[] = {"execve", "execveat", "fork",      "vfork",
                                             "clone",  "clone3",   "exit",      "exit_group"};
-// The file_events syscalls. The i386 names after the blank line are what its C library calls
-// for chown and (large-file) truncate; the arch has no such syscall elsewhere.
+// The file_events syscalls. After the first blank line: what i386's C library calls for chown
+// and (large-file) truncate; after the second: fchmodat2 (Linux 6.6), which libaudit may not
+// know yet. Names an arch or libaudit does not know are left out.
 constexpr const char* kFileSyscalls[] = {
     "open",     "openat",    "openat2",   "creat",    "truncate",   "ftruncate", "rename",
     "renameat", "renameat2", "unlink",    "unlinkat", "link",       "linkat",    "symlink",
     "symlinkat", "mkdir",    "mkdirat",   "rmdir",    "mknod",      "mknodat",   "chmod",
     "fchmod",   "fchmodat",  "chown",     "fchown",   "lchown",     "fchownat",
 
-    "chown32",  "fchown32",  "lchown32",  "truncate64", "ftruncate64"};
+    "chown32",  "fchown32",  "lchown32",  "truncate64", "ftruncate64",
+
+    "fchmodat2"};
 
 // A syscall only file rules have: how FileWatchOf tells them from other rules of an arch.
 int FileRuleMarker(int machine) { return audit_name_to_syscall("openat", machine); }

@@ -84,7 +84,7 @@ std::vector<Rule> ProcessRules(const RuleSetOptions& options);
 // ftruncate, rename, renameat, renameat2, unlink, unlinkat, link, linkat, symlink, symlinkat,
 // mkdir, mkdirat, rmdir, mknod, mknodat, chmod, fchmod, fchmodat, chown, fchown, lchown,
 // fchownat; on i386 also chown32, fchown32, lchown32, truncate64, ftruncate64, which its
-// programs call instead), narrowed by the watch's field (-F pid=, exe=, dir=; none for all),
+// programs call instead; fchmodat2 where libaudit knows it), narrowed by the watch's field (-F pid=, exe=, dir=; none for all),
 // keyed kRuleKey. not_pid > 0 adds -F pid!=not_pid, keeping that process's own calls out where
 // no never-rule does (multicast).
 std::vector<Rule> FileRules(const FileWatch& watch, int32_t not_pid = 0);
