@@ -313,20 +313,22 @@ static void truncates(long afd) {
   CALL(((struct expect){.syscall = "truncate", .operation = "truncate", .path = in_dir("a.txt"),
                         .name = "a.txt"}),
        SYS_truncate, "a.txt", 3);
-  /* On a descriptor: no name in the records, so no path. */
-  CALL(((struct expect){.syscall = "ftruncate", .operation = "truncate", .fd = num(afd)}),
+  /* On a descriptor: no name in the records; the path is the one of this process's open that
+   * returned the descriptor (a.txt keeps its name to the end, so that path is still true). */
+  CALL(((struct expect){.syscall = "ftruncate", .operation = "truncate", .path = in_dir("a.txt"),
+                        .fd = num(afd)}),
        SYS_ftruncate, afd, 1);
 }
 
 static void renames(long dfd) {
 #ifdef SYS_rename
-  CALL(((struct expect){.syscall = "rename", .operation = "rename", .path = in_dir("a.txt"),
-                        .target = in_dir("a2.txt"), .name = "a.txt"}),
-       SYS_rename, "a.txt", "a2.txt");
+  CALL(((struct expect){.syscall = "rename", .operation = "rename", .path = in_dir("d.txt"),
+                        .target = in_dir("d2.txt"), .name = "d.txt"}),
+       SYS_rename, "d.txt", "d2.txt");
 #else
-  CALL(((struct expect){.syscall = "renameat", .operation = "rename", .path = in_dir("a.txt"),
-                        .target = in_dir("a2.txt"), .name = "a.txt"}),
-       SYS_renameat, AT_FDCWD, "a.txt", AT_FDCWD, "a2.txt");
+  CALL(((struct expect){.syscall = "renameat", .operation = "rename", .path = in_dir("d.txt"),
+                        .target = in_dir("d2.txt"), .name = "d.txt"}),
+       SYS_renameat, AT_FDCWD, "d.txt", AT_FDCWD, "d2.txt");
 #endif
   CALL(((struct expect){.syscall = "renameat", .operation = "rename",
                         .path = in_dir("sub/c.txt"), .target = in_dir("c2.txt"), .fd = num(dfd),
@@ -451,8 +453,8 @@ static void modes_and_owners(long dfd, long afd) {
                         .mode = "0640", .name = "e.txt"}),
        SYS_chmod, "e.txt", 0640);
 #endif
-  CALL(((struct expect){.syscall = "fchmod", .operation = "chmod", .fd = num(afd),
-                        .mode = "0600"}),
+  CALL(((struct expect){.syscall = "fchmod", .operation = "chmod", .path = in_dir("a.txt"),
+                        .fd = num(afd), .mode = "0600"}),
        SYS_fchmod, afd, 0600);
   CALL(((struct expect){.syscall = "fchmodat", .operation = "chmod", .path = in_dir("sub/fifo2"),
                         .fd = num(dfd), .mode = "0640", .name = "fifo2"}),
@@ -465,8 +467,8 @@ static void modes_and_owners(long dfd, long afd) {
                         .new_uid = "65534", .name = "e.txt"}),
        SYS_chown, "e.txt", 65534, -1);
 #endif
-  CALL(((struct expect){.syscall = "fchown", .operation = "chown", .fd = num(afd),
-                        .new_gid = "65534"}),
+  CALL(((struct expect){.syscall = "fchown", .operation = "chown", .path = in_dir("a.txt"),
+                        .fd = num(afd), .new_gid = "65534"}),
        SYS_fchown, afd, -1, 65534);
 #ifdef SYS_lchown
   CALL(((struct expect){.syscall = "lchown", .operation = "chown", .path = in_dir("b-sym"),
@@ -506,9 +508,9 @@ static void reuse_and_chdir(long dfd) {
   close_fd(again);
   if (chdir("reuse") != 0) die("chdir reuse: %s", strerror(errno));
   close_fd(CALL(((struct expect){.syscall = "openat", .operation = "open_read",
-                                 .path = in_dir("reuse/../a2.txt"), .flags = "O_RDONLY",
-                                 .name = "../a2.txt"}),
-                SYS_openat, AT_FDCWD, "../a2.txt", O_RDONLY));
+                                 .path = in_dir("reuse/../d2.txt"), .flags = "O_RDONLY",
+                                 .name = "../d2.txt"}),
+                SYS_openat, AT_FDCWD, "../d2.txt", O_RDONLY));
   if (chdir(dir) != 0) die("chdir %s: %s", dir, strerror(errno));
 }
 
