@@ -1,25 +1,12 @@
-// process_events: one row per exec, birth or exit the kernel audited (see the spec).
-//
-// Plans (idxNum bits; xFilter arguments in this order, each present only with its bit):
-//   kLog       the hidden log_file argument, process_events('FILES'): replay those files
-//              (enforced exactly, omit). Without it, the session's store.
-//   kPidEq/In  pid = value, or pid IN (list) all at once: the ring's pid index
-//   kTimeGe    lower bound on time (>, >=, =): binary search of the ring's time order
-//   kTimeLe    upper bound on time (<, <=, =)
-//   kEidGe     lower bound on eid (>, >=, =): the ring is in eid order
-//   kEidLe     upper bound on eid (<, <=, =)
-// Only kLog is omitted; SQLite re-checks the rest, so type conversions stay SQLite's.
-#include <algorithm>
-#include <cmath>
+// process_events: one row per exec, birth or exit the kernel audited (see the spec). Plans:
+// tables/event_scan.h.
 #include <cstdio>
 #include <stdexcept>
 
 #include "audit/event_store.h"
 #include "generated/table_specs.h"
-#include "sql/constraints.h"
-#include "sql/follow_window.h"
+#include "tables/event_scan.h"
 #include "tables/event_stores.h"
-#include "tables/pid_scan.h"
 #include "tables/tables.h"
 
 namespace procaudit {
@@ -30,163 +17,29 @@ using audit::EventRing;
 using audit::EventStore;
 using audit::ProcessEventRow;
 
-enum Plan : int {
-  kLog = 1 << kPidPlanBits,
-  kTimeGe = kLog << 1,
-  kTimeLe = kLog << 2,
-  kEidGe = kLog << 3,
-  kEidLe = kLog << 4,
-};
-
-bool IsLowerBound(unsigned char op) {
-  return op == SQLITE_INDEX_CONSTRAINT_GT || op == SQLITE_INDEX_CONSTRAINT_GE ||
-         op == SQLITE_INDEX_CONSTRAINT_EQ;
-}
-bool IsUpperBound(unsigned char op) {
-  return op == SQLITE_INDEX_CONSTRAINT_LT || op == SQLITE_INDEX_CONSTRAINT_LE ||
-         op == SQLITE_INDEX_CONSTRAINT_EQ;
-}
-
-// The bound a constraint value gives, in the column's unit times scale, as a half-open
-// [lo, hi) range on integers: time > 5.5 means time_ms >= 6000.
-int64_t LowerBound(sqlite3_value* v, unsigned char op, int64_t scale) {
-  const double d = sqlite3_value_double(v);
-  if (op == SQLITE_INDEX_CONSTRAINT_GT) return static_cast<int64_t>(std::floor(d) + 1) * scale;
-  return static_cast<int64_t>(std::ceil(d)) * scale;
-}
-int64_t UpperBoundExclusive(sqlite3_value* v, unsigned char op, int64_t scale) {
-  const double d = sqlite3_value_double(v);
-  if (op == SQLITE_INDEX_CONSTRAINT_LT) return static_cast<int64_t>(std::ceil(d)) * scale;
-  return static_cast<int64_t>(std::floor(d) + 1) * scale;
-}
-
-// Operator codes in idxNum, 2 bits per bound: lower 0 >=, 1 >, 2 = (both bounds); upper 0 <=, 1 <.
-constexpr int kTimeGeOpShift = 12, kTimeLeOpShift = 14, kEidGeOpShift = 16, kEidLeOpShift = 18;
-int EncodeOp(unsigned char op) {
-  switch (op) {
-    case SQLITE_INDEX_CONSTRAINT_GT: return 1;
-    case SQLITE_INDEX_CONSTRAINT_EQ: return 2;
-    case SQLITE_INDEX_CONSTRAINT_LT: return 1;
-    default: return 0;  // GE, LE
-  }
-}
-int DecodeOp(int idx, int shift, bool lower) {
-  const int code = (idx >> shift) & 3;
-  if (lower) return code == 1 ? SQLITE_INDEX_CONSTRAINT_GT
-                    : code == 2 ? SQLITE_INDEX_CONSTRAINT_EQ : SQLITE_INDEX_CONSTRAINT_GE;
-  return code == 1 ? SQLITE_INDEX_CONSTRAINT_LT : SQLITE_INDEX_CONSTRAINT_LE;
-}
-bool IsEq(int idx, int shift) { return ((idx >> shift) & 3) == 2; }
-
-bool IsNumeric(sqlite3_value* v) {
-  const int t = sqlite3_value_numeric_type(v);
-  return t == SQLITE_INTEGER || t == SQLITE_FLOAT;
-}
-
 struct ProcessEvents {
   static constexpr const char* kSchema = col::meta::kSchema;
 
   struct Scan {
     std::shared_ptr<EventStore> store;
     std::unique_ptr<EventRing::Reader> reader;
-    std::vector<int64_t> eids;  // the rows, when a filter picked them
-    bool listed = false;
-    int64_t begin = 0, end = 0;  // the rows otherwise: eids [begin, end)
+    EventRows rows;
     std::string log_spec;
 
-    int64_t Eid(size_t row) const { return listed ? eids[row] : begin + static_cast<int64_t>(row); }
+    int64_t Eid(size_t row) const { return rows.Eid(row); }
   };
 
   static int BestIndex(sqlite3_index_info* info, const char** plan_name) {
-    int next_argv = 1;
-    int idx = 0;
-    const EqConstraint log = FindEqConstraint(info, col::kLogFile);
-    if (log.unusable && log.index < 0) return SQLITE_CONSTRAINT;
-    if (log.index >= 0) {
-      info->aConstraintUsage[log.index].argvIndex = next_argv++;
-      info->aConstraintUsage[log.index].omit = 1;
-      idx |= kLog;
-    }
-    const int pid_bits = PlanOnPid(info, col::kPid, next_argv, plan_name);
-    if (pid_bits) ++next_argv;
-    idx |= pid_bits;
-    // A bound's operator rides in idxNum too: (bit, shift of its op code).
-    auto take_bound = [&](int column, bool lower, int bit, int shift) {
-      for (int i = 0; i < info->nConstraint; ++i) {
-        const auto& c = info->aConstraint[i];
-        if (!c.usable || c.iColumn != column || info->aConstraintUsage[i].argvIndex) continue;
-        if (lower ? !IsLowerBound(c.op) : !IsUpperBound(c.op)) continue;
-        info->aConstraintUsage[i].argvIndex = next_argv++;
-        idx |= bit | EncodeOp(c.op) << shift;
-        return;
-      }
-    };
-    take_bound(col::kTime, true, kTimeGe, kTimeGeOpShift);
-    if (!IsEq(idx, kTimeGeOpShift)) take_bound(col::kTime, false, kTimeLe, kTimeLeOpShift);
-    take_bound(col::kEid, true, kEidGe, kEidGeOpShift);
-    if (!IsEq(idx, kEidGeOpShift)) take_bound(col::kEid, false, kEidLe, kEidLeOpShift);
-    double cost = 1e6;
-    if (pid_bits) {
-      cost = 100;
-    } else if (idx & (kEidGe | kEidLe | kTimeGe | kTimeLe)) {
-      cost = 1e4;
-      *plan_name = (idx & (kEidGe | kEidLe)) ? "eid range" : "time range";
-    } else {
-      *plan_name = (idx & kLog) ? "replay" : "scan";
-    }
-    info->estimatedCost = cost;
-    info->estimatedRows = static_cast<sqlite3_int64>(cost);
-    info->idxNum = idx;
-    // Rows come out in eid order.
-    if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == col::kEid && !info->aOrderBy[0].desc) {
-      info->orderByConsumed = 1;
-    }
-    return SQLITE_OK;
+    return PlanEventScan(info, {col::kLogFile, col::kPid, col::kTime, col::kEid}, plan_name);
   }
 
   static void Filter(const TableContext& ctx, const FilterArgs& args, Scan& scan);
-  static size_t RowCount(const Scan& scan) {
-    return scan.listed ? scan.eids.size() : static_cast<size_t>(scan.end - scan.begin);
-  }
+  static size_t RowCount(const Scan& scan) { return scan.rows.Count(); }
   static void Column(const Scan& scan, size_t row, int column, sqlite3_context* out);
 };
 
-// Ranges from the bound arguments, in time_ms and eid: [lo, hi).
-struct Bounds {
-  int64_t time_lo = INT64_MIN, time_hi = INT64_MAX;
-  int64_t eid_lo = INT64_MIN, eid_hi = INT64_MAX;
-  bool empty = false;
-};
-
-Bounds ReadBounds(const FilterArgs& args, size_t first_arg) {
-  Bounds b;
-  size_t a = first_arg;
-  auto bound = [&](int bit, int shift, bool lower, int64_t scale, int64_t& lo, int64_t& hi) {
-    if (!(args.idx_num & bit)) return;
-    sqlite3_value* v = args.argv[a++];
-    if (!IsNumeric(v)) {
-      b.empty = sqlite3_value_type(v) == SQLITE_NULL;  // x > NULL is never true
-      return;  // a text bound: leave it to SQLite's check
-    }
-    const int op = DecodeOp(args.idx_num, shift, lower);
-    if (lower) {
-      lo = std::max(lo, LowerBound(v, static_cast<unsigned char>(op), scale));
-      if (op == SQLITE_INDEX_CONSTRAINT_EQ) {
-        hi = std::min(hi, UpperBoundExclusive(v, SQLITE_INDEX_CONSTRAINT_LE, scale));
-      }
-    } else {
-      hi = std::min(hi, UpperBoundExclusive(v, static_cast<unsigned char>(op), scale));
-    }
-  };
-  bound(kTimeGe, kTimeGeOpShift, true, 1000, b.time_lo, b.time_hi);
-  bound(kTimeLe, kTimeLeOpShift, false, 1000, b.time_lo, b.time_hi);
-  bound(kEidGe, kEidGeOpShift, true, 1, b.eid_lo, b.eid_hi);
-  bound(kEidLe, kEidLeOpShift, false, 1, b.eid_lo, b.eid_hi);
-  return b;
-}
-
 void ProcessEvents::Filter(const TableContext& ctx, const FilterArgs& args, Scan& scan) {
-  scan.store = EventStoreFor(ctx, (args.idx_num & kLog) ? args.argv[0] : nullptr,
+  scan.store = EventStoreFor(ctx, PlansLogArgument(args) ? args.argv[0] : nullptr,
                              col::meta::kName, &scan.log_spec);
   if (!scan.store) {
     throw std::runtime_error(
@@ -195,45 +48,7 @@ void ProcessEvents::Filter(const TableContext& ctx, const FilterArgs& args, Scan
   }
   scan.reader = std::make_unique<EventRing::Reader>(scan.store->ring());
   const EventRing::Reader& r = *scan.reader;
-  const size_t pid_arg = (args.idx_num & kLog) ? 1 : 0;
-  const bool pid_plan = args.idx_num & (kPidEq | kPidIn);
-  const Bounds b = ReadBounds(args, pid_arg + (pid_plan ? 1 : 0));
-  if (b.empty) return;
-  const EidRange visible = VisibleEids(ctx, scan.store, {r.first_eid(), r.end_eid()});
-  const int64_t lo = std::max(visible.lo, b.eid_lo);
-  const int64_t hi = std::min(visible.hi, b.eid_hi);
-  auto in_time = [&](int64_t eid) {
-    const int64_t t = r.Row(eid).time_ms;
-    return t >= b.time_lo && t < b.time_hi;
-  };
-  if (pid_plan) {
-    scan.listed = true;
-    for (int64_t pid : IntegerArgValues(args.argv[pid_arg], args.idx_num & kPidIn)) {
-      if (pid < INT32_MIN || pid > INT32_MAX) continue;
-      for (int64_t eid : r.EidsOfPid(static_cast<int32_t>(pid))) {
-        if (eid >= lo && eid < hi && in_time(eid)) scan.eids.push_back(eid);
-      }
-    }
-    std::sort(scan.eids.begin(), scan.eids.end());
-    return;
-  }
-  scan.begin = lo;
-  scan.end = std::max(lo, hi);
-  if (b.time_lo == INT64_MIN && b.time_hi == INT64_MAX) return;
-  // Time bounds: narrow by the time index when rows are in time order, else test each row.
-  const std::optional<int64_t> t_lo =
-      b.time_lo == INT64_MIN ? std::optional<int64_t>(r.first_eid()) : r.LowerBoundTime(b.time_lo);
-  const std::optional<int64_t> t_hi =
-      b.time_hi == INT64_MAX ? std::optional<int64_t>(r.end_eid()) : r.LowerBoundTime(b.time_hi);
-  if (t_lo && t_hi) {
-    scan.begin = std::max(scan.begin, *t_lo);
-    scan.end = std::max(scan.begin, std::min(scan.end, *t_hi));
-    return;
-  }
-  scan.listed = true;
-  for (int64_t eid = scan.begin; eid < scan.end; ++eid) {
-    if (in_time(eid)) scan.eids.push_back(eid);
-  }
+  scan.rows = ChooseEventRows(args, r, VisibleEids(ctx, scan.store, {r.first_eid(), r.end_eid()}));
 }
 
 void ResultId(const EventRing::Reader& r, sqlite3_context* out, audit::StrId id) {

@@ -14,6 +14,7 @@ int RegisterProcesses(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterProcessOpenFiles(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterProcessOpenSockets(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterProcessEvents(sqlite3* db, std::shared_ptr<const TableContext> ctx);
+int RegisterFileEvents(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterAuditStatus(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterAcctExits(sqlite3* db, std::shared_ptr<const TableContext> ctx);
 int RegisterProcessLifecycle(sqlite3* db, std::shared_ptr<const TableContext> ctx);

@@ -32,8 +32,9 @@ bool IsCommonType(std::string_view t) {
 
 }  // namespace
 
-Assembler::Assembler(ProcessTracker& tracker, PipelineStats& stats, std::vector<std::string> names)
-    : stats_(stats), names_(std::move(names)), worker_(tracker, stats) {
+Assembler::Assembler(ProcessTracker& tracker, PipelineStats& stats, std::vector<std::string> names,
+                     FileTracker* files)
+    : stats_(stats), names_(std::move(names)), worker_(tracker, stats, files) {
   au_ = auparse_init(AUSOURCE_FEED, nullptr);
   if (!au_) throw std::runtime_error("libauparse could not start a feed");
   auparse_add_callback(

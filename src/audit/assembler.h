@@ -29,7 +29,9 @@ namespace procaudit::audit {
 class Assembler {
  public:
   // names: the inputs' names by Chunk::source, for messages.
-  Assembler(ProcessTracker& tracker, PipelineStats& stats, std::vector<std::string> names);
+  // files: where file events go (null: dropped).
+  Assembler(ProcessTracker& tracker, PipelineStats& stats, std::vector<std::string> names,
+            FileTracker* files = nullptr);
   ~Assembler();
   Assembler(const Assembler&) = delete;
   Assembler& operator=(const Assembler&) = delete;

@@ -4,14 +4,14 @@
 
 #include <vector>
 
+#include "audit/file_calls.h"
+#include "audit/file_event_builder.h"
 #include "audit/record_parser.h"
+#include "audit/syscall_record.h"
 #include "proc/text_fields.h"
 
 namespace procaudit::audit {
 namespace {
-
-constexpr uint32_t kElfX86_64 = 0xc000003e;
-constexpr uint32_t kElfI386 = 0x40000003;
 
 // x86_64 and i386 numbers are stable ABI and by far the most common, so they skip the
 // table lookup; other architectures go through libaudit's names.
@@ -58,95 +58,6 @@ std::optional<ProcessSyscall> Classify(uint32_t elf, int64_t nr) {
   if (machine < 0) return std::nullopt;
   const char* name = audit_syscall_to_name(static_cast<int>(nr), machine);
   return name ? ClassifyByName(name) : std::nullopt;
-}
-
-std::string ArchName(uint32_t elf) {
-  if (elf == kElfX86_64) return "x86_64";
-  if (elf == kElfI386) return "i386";
-  const int machine = audit_elf_to_machine(elf);
-  const char* name = machine < 0 ? nullptr : audit_machine_to_name(machine);
-  return name ? name : "unknown";
-}
-
-std::optional<std::string> Decode(std::string_view raw) { return DecodeUntrusted(raw); }
-
-// Several keys on one rule are logged hex-encoded and separated by 0x01.
-std::optional<std::string> DecodeKey(std::string_view raw) {
-  std::optional<std::string> key = DecodeUntrusted(raw);
-  if (key) {
-    for (char& c : *key) {
-      if (c == '\x01') c = ',';
-    }
-  }
-  return key;
-}
-
-// Some producers quote fields the kernel leaves bare (success="yes", tty="(none)").
-std::string_view Bare(std::string_view v) {
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') return v.substr(1, v.size() - 2);
-  return v;
-}
-
-// Fills the SYSCALL fields. Returns false when a field every kernel writes is missing.
-bool ParseSyscallRecord(std::string_view body, SyscallEvent& ev, uint32_t& elf, int64_t& nr) {
-  constexpr unsigned kArch = 1, kNr = 2, kPid = 4, kPpid = 8;
-  unsigned seen = 0;
-  FieldIterator it(body);
-  std::string_view name;
-  std::string_view raw;
-  while (it.Next(name, raw)) {
-    const bool encodable = name == "exe" || name == "comm" || name == "key";
-    const std::string_view v = encodable ? raw : Bare(raw);
-    switch (name.size() > 0 ? name[0] : 0) {
-      case 'a':
-        if (name == "arch") seen |= ParseInt(v, elf, 16) ? kArch : 0u;
-        else if (name == "a0") ParseInt(v, ev.a0, 16);
-        else if (name == "auid") ParseInt(v, ev.cred.auid);
-        break;
-      case 's':
-        if (name == "syscall") seen |= ParseInt(v, nr) ? kNr : 0u;
-        else if (name == "success") {
-          ev.has_result = true;
-          ev.success = v == "yes";
-        }
-        else if (name == "suid") ParseInt(v, ev.cred.suid);
-        else if (name == "sgid") ParseInt(v, ev.cred.sgid);
-        else if (name == "ses") ParseInt(v, ev.ses);
-        break;
-      case 'e':
-        if (name == "exit") ParseInt(v, ev.exit);
-        else if (name == "euid") ParseInt(v, ev.cred.euid);
-        else if (name == "egid") ParseInt(v, ev.cred.egid);
-        else if (name == "exe") ev.exe = Decode(v);
-        break;
-      case 'p':
-        if (name == "pid") seen |= ParseInt(v, ev.pid) ? kPid : 0u;
-        else if (name == "ppid") seen |= ParseInt(v, ev.ppid) ? kPpid : 0u;
-        break;
-      case 'u':
-        if (name == "uid") ParseInt(v, ev.cred.uid);
-        break;
-      case 'g':
-        if (name == "gid") ParseInt(v, ev.cred.gid);
-        break;
-      case 'f':
-        if (name == "fsuid") ParseInt(v, ev.cred.fsuid);
-        else if (name == "fsgid") ParseInt(v, ev.cred.fsgid);
-        break;
-      case 't':
-        if (name == "tty" && !IsAbsentValue(v)) ev.tty = std::string(v);
-        break;
-      case 'c':
-        if (name == "comm") ev.comm = Decode(v);
-        break;
-      case 'k':
-        if (name == "key") ev.key = DecodeKey(v);
-        break;
-      default:
-        break;
-    }
-  }
-  return seen == (kArch | kNr | kPid | kPpid);
 }
 
 // The arguments of one exec, gathered over several EXECVE records. The kernel writes
@@ -287,8 +198,8 @@ bool ParseAnomAbend(const RecordHeader& h, SyscallEvent& ev) {
     else if (name == "uid") ParseInt(v, ev.cred.uid);
     else if (name == "gid") ParseInt(v, ev.cred.gid);
     else if (name == "ses") ParseInt(v, ev.ses);
-    else if (name == "comm") ev.comm = Decode(v);
-    else if (name == "exe") ev.exe = Decode(v);
+    else if (name == "comm") ev.comm = DecodeUntrusted(v);
+    else if (name == "exe") ev.exe = DecodeUntrusted(v);
   }
   return have_pid && have_sig;
 }
@@ -310,8 +221,8 @@ const char* ProcessSyscallName(ProcessSyscall s) {
   return "?";
 }
 
-BuildResult BuildSyscallEvent(std::span<const std::string_view> records, SyscallEvent* out,
-                              std::string* error) {
+BuildResult BuildAuditEvent(std::span<const std::string_view> records, SyscallEvent* out,
+                            FileEvent* file, std::string* error) {
   error->clear();
   // Each header once; the SYSCALL record decides whether this is ours at all.
   thread_local std::vector<RecordHeader> headers;
@@ -349,7 +260,17 @@ BuildResult BuildSyscallEvent(std::span<const std::string_view> records, Syscall
     return BuildResult::kMalformed;
   }
   const std::optional<ProcessSyscall> kind = Classify(elf, nr);
-  if (!kind) return BuildResult::kOtherEvent;
+  if (!kind) {
+    const FileCall* call = ClassifyFileCall(elf, nr);
+    if (!call) return BuildResult::kOtherEvent;
+    static_cast<SyscallRecord&>(*file) = std::move(ev);
+    file->arch = ArchName(elf);
+    file->call = call;
+    file->openat2_flags.reset();
+    file->openat2_mode.reset();
+    return CompleteFileEvent(headers, *file, error) ? BuildResult::kFileEvent
+                                                    : BuildResult::kMalformed;
+  }
   ev.syscall = *kind;
   ev.arch = ArchName(elf);
 
@@ -371,6 +292,13 @@ BuildResult BuildSyscallEvent(std::span<const std::string_view> records, Syscall
   }
   if (saw_execve) ev.argv = argv.Take(error);
   return BuildResult::kProcessEvent;
+}
+
+BuildResult BuildSyscallEvent(std::span<const std::string_view> records, SyscallEvent* out,
+                              std::string* error) {
+  thread_local FileEvent unused;
+  const BuildResult r = BuildAuditEvent(records, out, &unused, error);
+  return r == BuildResult::kFileEvent ? BuildResult::kOtherEvent : r;
 }
 
 std::string JoinCmdline(std::span<const std::string> argv) {

@@ -33,7 +33,7 @@ std::shared_ptr<EventStore> EventStore::Replay(
     const std::function<void(uint64_t, uint64_t)>& progress) {
   auto store = std::make_shared<EventStore>(Join(paths), capacity);
   std::unique_ptr<EventSource> source = OpenFileSource(paths);  // throws, naming the path
-  Pipeline pipeline(std::move(source), store->ring_, store->stats_);
+  Pipeline pipeline(std::move(source), store->ring_, store->file_ring_, store->stats_);
   const std::string error = pipeline.Wait(progress);
   if (!error.empty()) throw std::runtime_error(error);
   store->final_gaps_ = pipeline.serial_gaps();
@@ -43,7 +43,8 @@ std::shared_ptr<EventStore> EventStore::Replay(
 std::shared_ptr<EventStore> EventStore::Follow(std::unique_ptr<EventSource> source,
                                                std::string description, size_t capacity) {
   auto store = std::make_shared<EventStore>(std::move(description), capacity);
-  store->pipeline_ = std::make_unique<Pipeline>(std::move(source), store->ring_, store->stats_);
+  store->pipeline_ =
+      std::make_unique<Pipeline>(std::move(source), store->ring_, store->file_ring_, store->stats_);
   return store;
 }
 
@@ -58,12 +59,15 @@ std::string EventStore::Warning() const {
     out = description_ + ": skipped " + std::to_string(bad) + " bad record" +
           (bad == 1 ? "" : "s") + " (first: " + stats_.first_bad() + ")";
   }
-  const uint64_t evicted = ring_.usage().evicted;
-  if (evicted > 0) {
-    out += (out.empty() ? description_ + ": " : "; ") + std::to_string(evicted) +
-           " oldest events did not fit in the ring of " + std::to_string(ring_.usage().rows) +
-           " and are not shown";
-  }
+  auto evictions = [&](const char* what, uint64_t evicted, size_t rows) {
+    if (evicted == 0) return;
+    out += (out.empty() ? description_ + ": " : "; ") + std::to_string(evicted) + " oldest " +
+           what + " did not fit in the ring of " + std::to_string(rows) + " and are not shown";
+  };
+  const EventRing::Usage processes = ring_.usage();
+  evictions("events", processes.evicted, processes.rows);
+  const FileRing::Usage files = file_ring_.usage();
+  evictions("file events", files.evicted, files.rows);
   return out;
 }
 

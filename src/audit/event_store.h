@@ -1,5 +1,5 @@
-// What the event tables read: EventStores, each a ring filled by one pipeline, and the
-// EventSources of a connection that own them.
+// What the event tables read: EventStores, each two rings (process events, file events) filled
+// by one pipeline, and the EventSources of a connection that own them.
 //
 //   session store   the source of the whole session (`procaudit --audit-log FILES`, or the
 //                   auditd plugin stream on stdin); what process_events reads without argument
@@ -23,6 +23,7 @@
 
 #include "audit/event_ring.h"
 #include "audit/event_source.h"
+#include "audit/file_event_row.h"
 #include "audit/pipeline.h"
 #include "audit/pipeline_stats.h"
 
@@ -39,11 +40,13 @@ class EventStore {
   static std::shared_ptr<EventStore> Follow(std::unique_ptr<EventSource> source,
                                             std::string description, size_t capacity);
 
+  // capacity: rows of each ring.
   EventStore(std::string description, size_t capacity)
-      : description_(std::move(description)), ring_(capacity) {}
+      : description_(std::move(description)), ring_(capacity), file_ring_(capacity) {}
 
   const std::string& description() const { return description_; }
   const EventRing& ring() const { return ring_; }
+  const FileRing& file_ring() const { return file_ring_; }
   const PipelineStats& stats() const { return stats_; }
   uint64_t serial_gaps() const;
   bool live() const { return pipeline_ && !pipeline_->done(); }
@@ -59,6 +62,7 @@ class EventStore {
  private:
   std::string description_;
   EventRing ring_;
+  FileRing file_ring_;
   PipelineStats stats_;
   uint64_t final_gaps_ = 0;
   std::unique_ptr<Pipeline> pipeline_;  // live stores only

@@ -11,10 +11,17 @@ namespace {
 // counting them would make the whole log look like a gap.
 bool IsDaemonRecord(int type) { return type >= 1200 && type <= 1299; }
 
+// After these the process's descriptors are not the ones its audited opens made: an exec
+// closes the close-on-exec ones, an end all of them.
+bool EndsDescriptors(const SyscallEvent& ev) {
+  if (IsExec(ev.syscall)) return ev.success;
+  return ev.syscall == ProcessSyscall::kExitGroup || ev.syscall == ProcessSyscall::kAnomAbend;
+}
+
 }  // namespace
 
-EventWorker::EventWorker(ProcessTracker& tracker, PipelineStats& stats)
-    : tracker_(tracker), stats_(stats), current_(std::make_unique<Batch>()),
+EventWorker::EventWorker(ProcessTracker& tracker, PipelineStats& stats, FileTracker* files)
+    : tracker_(tracker), files_(files), stats_(stats), current_(std::make_unique<Batch>()),
       thread_([this] { Main(); }) {}
 
 EventWorker::~EventWorker() {
@@ -80,12 +87,19 @@ void EventWorker::Process(const Batch& batch) {
       records_.emplace_back(batch.text.data() + offset, batch.lens[record]);
       offset += batch.lens[record];
     }
-    switch (BuildSyscallEvent(records_, &event_, &build_error_)) {
+    switch (BuildAuditEvent(records_, &event_, &file_event_, &build_error_)) {
       case BuildResult::kProcessEvent:
         if (!build_error_.empty()) {
           stats_.BadRecord("event " + std::to_string(event_.serial), build_error_);
         }
+        if (files_ && EndsDescriptors(event_)) {
+          files_->ProcessChanged(event_.pid, event_.serial, event_.time_ms);
+        }
         tracker_.Submit(std::move(event_));
+        break;
+      case BuildResult::kFileEvent:
+        tracker_.CountOther(e.serial, e.time_ms);  // its serial counts for gaps all the same
+        if (files_) files_->Submit(std::move(file_event_));
         break;
       case BuildResult::kMalformed:
         stats_.BadRecord("event " + std::to_string(e.serial), build_error_);
@@ -95,8 +109,14 @@ void EventWorker::Process(const Batch& batch) {
         break;
     }
   }
-  if (batch.then == Batch::Then::kAge) tracker_.Age(batch.now);
-  if (batch.then == Batch::Then::kFlush) tracker_.Flush();
+  if (batch.then == Batch::Then::kAge) {
+    tracker_.Age(batch.now);
+    if (files_) files_->Age(batch.now);
+  }
+  if (batch.then == Batch::Then::kFlush) {
+    tracker_.Flush();
+    if (files_) files_->Flush();
+  }
   stats_.serial_gaps.store(tracker_.serial_gaps(), std::memory_order_relaxed);
 }
 

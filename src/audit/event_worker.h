@@ -1,5 +1,5 @@
-// The event worker: decodes assembled events (BuildSyscallEvent) and runs the process tracker
-// on a thread of its own, so that libauparse's grouping (assembler thread) and everything
+// The event worker: decodes assembled events (BuildAuditEvent) and runs the process tracker
+// (and the file tracker, when there is one) on a thread of its own, so that libauparse's grouping (assembler thread) and everything
 // after it work on two cores at once.
 //
 // The assembler hands over events in batches of copied record texts (libauparse's buffers do
@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "audit/file_tracker.h"
 #include "audit/pipeline_stats.h"
 #include "audit/process_tracker.h"
 
@@ -28,7 +29,8 @@ namespace procaudit::audit {
 
 class EventWorker {
  public:
-  EventWorker(ProcessTracker& tracker, PipelineStats& stats);
+  // files: where file events go; null to drop them.
+  EventWorker(ProcessTracker& tracker, PipelineStats& stats, FileTracker* files = nullptr);
   // Finishes if Finish was not called (errors are then dropped).
   ~EventWorker();
   EventWorker(const EventWorker&) = delete;
@@ -67,6 +69,7 @@ class EventWorker {
   void Process(const Batch& batch);
 
   ProcessTracker& tracker_;
+  FileTracker* files_;
   PipelineStats& stats_;
   std::unique_ptr<Batch> current_;
   boost::lockfree::spsc_queue<Batch*, boost::lockfree::capacity<kQueue>> queue_;
@@ -77,6 +80,7 @@ class EventWorker {
   // Worker-thread scratch.
   std::vector<std::string_view> records_;
   SyscallEvent event_;
+  FileEvent file_event_;
   std::string build_error_;
   std::thread thread_;  // last: started once everything above exists
 };

@@ -4,9 +4,10 @@
 
 namespace procaudit::audit {
 
-Pipeline::Pipeline(std::unique_ptr<EventSource> source, EventRing& ring, PipelineStats& stats,
-                   ProcessTracker::Options tracker_options)
-    : source_(std::move(source)), stats_(stats), tracker_(ring, stats, tracker_options) {
+Pipeline::Pipeline(std::unique_ptr<EventSource> source, EventRing& ring, FileRing& file_ring,
+                   PipelineStats& stats, ProcessTracker::Options tracker_options)
+    : source_(std::move(source)), stats_(stats), tracker_(ring, stats, tracker_options),
+      file_tracker_(file_ring, stats) {
   assembler_ = std::jthread([this](std::stop_token stop) { AssemblerMain(stop); });
   reader_ = std::jthread([this](std::stop_token stop) {
     read_error_ = source_->Run(queue_, stats_, stop);
@@ -24,7 +25,7 @@ void Pipeline::Stop() {
 
 void Pipeline::AssemblerMain(std::stop_token stop) {
   try {
-    Assembler assembler(tracker_, stats_, source_->names());
+    Assembler assembler(tracker_, stats_, source_->names(), &file_tracker_);
     const bool live = source_->live();
     while (!stop.stop_requested()) {
       std::unique_ptr<Chunk> chunk = queue_.Pop(std::chrono::milliseconds(250));

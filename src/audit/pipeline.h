@@ -5,7 +5,7 @@
 //                     never makes the kernel (or auditd's plugin pipe) wait.
 //   assembler thread  Assembler: screens lines, feeds libauparse, batches completed events.
 //   worker thread     EventWorker (owned by the Assembler): decodes events, runs the
-//                     ProcessTracker, which orders them and writes the ring.
+//                     ProcessTracker and the FileTracker, which order them and write the rings.
 //   owner's thread    constructs, waits (Wait), stops (destructor). Queries read the ring
 //                     concurrently through EventRing::Reader snapshots, which the worker
 //                     never waits for.
@@ -20,6 +20,8 @@
 
 #include "audit/event_ring.h"
 #include "audit/event_source.h"
+#include "audit/file_event_row.h"
+#include "audit/file_tracker.h"
 #include "audit/pipeline_stats.h"
 #include "audit/process_tracker.h"
 
@@ -27,9 +29,9 @@ namespace procaudit::audit {
 
 class Pipeline {
  public:
-  // Starts both threads. ring and stats must outlive the pipeline.
-  Pipeline(std::unique_ptr<EventSource> source, EventRing& ring, PipelineStats& stats,
-           ProcessTracker::Options tracker_options = {});
+  // Starts both threads. The rings and stats must outlive the pipeline.
+  Pipeline(std::unique_ptr<EventSource> source, EventRing& ring, FileRing& file_ring,
+           PipelineStats& stats, ProcessTracker::Options tracker_options = {});
   // Stops the threads (a live source ends at its next read) and joins them.
   ~Pipeline();
   // The same, before destruction: a live store stops its source but keeps its ring readable.
@@ -53,6 +55,7 @@ class Pipeline {
   std::unique_ptr<EventSource> source_;
   PipelineStats& stats_;
   ProcessTracker tracker_;
+  FileTracker file_tracker_;
   ChunkQueue queue_;
   std::string read_error_;
   std::string assemble_error_;

@@ -15,6 +15,7 @@ struct PipelineStats {
   std::atomic<uint64_t> records{0};         // record lines fed to libauparse
   std::atomic<uint64_t> events{0};          // events libauparse completed
   std::atomic<uint64_t> process_events{0};  // rows the tracker produced
+  std::atomic<uint64_t> file_events{0};     // rows the file tracker produced
   std::atomic<uint64_t> bad_records{0};     // lines skipped: not an audit record, or malformed
   std::atomic<uint64_t> unknown_types{0};   // well-formed records of types libaudit does not name
   std::atomic<uint64_t> serial_gaps{0};     // serials never seen between two seen ones

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "audit/event_ring.h"
+#include "audit/last_interned.h"
 #include "audit/pipeline_stats.h"
 #include "audit/serial_clock.h"
 #include "audit/syscall_event.h"
@@ -117,19 +118,7 @@ class ProcessTracker {
   static constexpr size_t kArgvCacheSize = 1 << 14;
   std::unordered_map<std::string, std::pair<StrId, StrId>> argv_cache_;
   std::string argv_key_;
-  // The last value of fields that repeat from one event to the next, and its id: most events
-  // share arch, tty, key and often comm, and this spares hashing them.
-  struct LastInterned {
-    std::string value;
-    StrId id = 0;
-    StrId Get(const std::string& v, EventRing::Writer& w) {
-      if (id == 0 || v != value) {
-        value = v;
-        id = w.Intern(v);
-      }
-      return id;
-    }
-  };
+  // Fields that repeat from one event to the next.
   struct {
     LastInterned arch, tty, comm, key;
   } recent_;

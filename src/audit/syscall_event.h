@@ -38,24 +38,31 @@ struct Credentials {
            fsgid = 0;
 };
 
-struct SyscallEvent {
+// The fields of a SYSCALL record, which every syscall event starts with.
+struct SyscallRecord {
   int64_t time_ms = 0;
   uint32_t serial = 0;
-  ProcessSyscall syscall = ProcessSyscall::kExecve;
   std::string arch;  // libaudit's machine name: "x86_64", "i386", "aarch64"...
   // exit and exit_group never return: their records have no success= and no exit= field.
   bool has_result = false;
   bool success = false;
   int64_t exit = 0;  // the syscall's return value
-  uint64_t a0 = 0;   // first argument: clone flags, exit status; anom_abend: the signal
+  // The first four arguments, as the kernel logs them (a0: clone flags, exit status; on
+  // anom_abend: the signal). Registers: an int argument's upper bits are not meaningful.
+  uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   int32_t pid = 0;   // host tgid of the caller
   int32_t ppid = 0;  // host pid of the caller's parent (0 on anom_abend: not logged)
+  int32_t items_announced = -1;  // the items field: names the kernel counted; -1 if absent
   Credentials cred;
   uint32_t ses = 0;
   std::optional<std::string> tty;
   std::optional<std::string> comm;
   std::optional<std::string> exe;
   std::optional<std::string> key;
+};
+
+struct SyscallEvent : SyscallRecord {
+  ProcessSyscall syscall = ProcessSyscall::kExecve;
 
   // EXECVE: the arguments, exactly. nullopt when the records did not carry all of them.
   std::optional<std::vector<std::string>> argv;

@@ -9,18 +9,22 @@
 
 namespace procaudit {
 
-int64_t EndEid(const audit::EventRing& ring) { return ring.end_eid(); }  // an atomic read
+int64_t EndEid(const audit::EventStore& store, RingKind kind) {  // an atomic read
+  return kind == RingKind::kFile ? store.file_ring().end_eid() : store.ring().end_eid();
+}
 
 // The ends are read without the window's lock held: Clip takes that lock inside a ring's
 // reader lock, so taking them in the other order here could deadlock behind a waiting writer.
-std::vector<std::pair<const audit::EventStore*, int64_t>> FollowWindow::Ends() const {
-  std::vector<std::shared_ptr<const audit::EventStore>> stores;
+std::vector<std::pair<FollowWindow::RingId, int64_t>> FollowWindow::Ends() const {
+  std::vector<std::pair<std::shared_ptr<const audit::EventStore>, RingKind>> rings;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [key, entry] : stores_) stores.push_back(entry.store);
+    for (const auto& [key, entry] : stores_) rings.emplace_back(entry.store, key.second);
   }
-  std::vector<std::pair<const audit::EventStore*, int64_t>> ends;
-  for (const auto& store : stores) ends.emplace_back(store.get(), EndEid(store->ring()));
+  std::vector<std::pair<RingId, int64_t>> ends;
+  for (const auto& [store, kind] : rings) {
+    ends.emplace_back(RingId{store.get(), kind}, EndEid(*store, kind));
+  }
   return ends;
 }
 
@@ -55,8 +59,8 @@ void FollowWindow::BeginRound() {
   const auto ends = Ends();
   const auto file_ends = FileEnds();
   std::lock_guard lock(mutex_);
-  for (const auto& [store, end] : ends) {
-    EidRange& w = stores_.at(store).window;
+  for (const auto& [ring, end] : ends) {
+    EidRange& w = stores_.at(ring).window;
     w.lo = w.hi;
     w.hi = end;
   }
@@ -94,17 +98,19 @@ std::pair<int64_t, int64_t> FollowWindow::RoundTimes() {
   return {previous_round_ms_, round_ms_};
 }
 
-EidRange FollowWindow::Clip(const std::shared_ptr<const audit::EventStore>& store, EidRange ring) {
+EidRange FollowWindow::Clip(const std::shared_ptr<const audit::EventStore>& store, RingKind kind,
+                            EidRange ring) {
   std::lock_guard lock(mutex_);
-  auto [it, added] = stores_.try_emplace(store.get(), Entry{store, {INT64_MIN, ring.hi}});
+  auto [it, added] =
+      stores_.try_emplace(RingId{store.get(), kind}, Entry{store, {INT64_MIN, ring.hi}});
   const EidRange w = it->second.window;
   const int64_t lo = std::max(ring.lo, w.lo);
   return EidRange{lo, std::max(lo, std::min(ring.hi, w.hi))};
 }
 
 EidRange VisibleEids(const TableContext& ctx, const std::shared_ptr<const audit::EventStore>& store,
-                     EidRange ring) {
-  return ctx.follow ? ctx.follow->Clip(store, ring) : ring;
+                     EidRange ring, RingKind kind) {
+  return ctx.follow ? ctx.follow->Clip(store, kind, ring) : ring;
 }
 
 EidRange VisibleFileRecords(const TableContext& ctx, const std::string& path, EidRange records) {

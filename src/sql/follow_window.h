@@ -35,13 +35,16 @@
 
 namespace procaudit {
 
+// Which of a store's rings an event table reads: each has its own eids.
+enum class RingKind { kProcess, kFile };
+
 struct EidRange {
   int64_t lo = 0;
   int64_t hi = 0;  // exclusive
 };
 
-// The end of ring: one past the newest eid.
-int64_t EndEid(const audit::EventRing& ring);
+// The end of a store's ring: one past the newest eid.
+int64_t EndEid(const audit::EventStore& store, RingKind kind);
 
 class FollowWindow {
  public:
@@ -51,7 +54,8 @@ class FollowWindow {
   bool HasNewRows() const;
   // The part of ring, the eids [first, end) a reader of store holds, that the current round may
   // see. Registers store on first sight, with everything up to end.
-  EidRange Clip(const std::shared_ptr<const audit::EventStore>& store, EidRange ring);
+  EidRange Clip(const std::shared_ptr<const audit::EventStore>& store, RingKind kind,
+                EidRange ring);
   // The same for an accounting file: records [0, count) read now.
   EidRange ClipFile(const std::string& path, EidRange records);
   // The wall-clock times (ms since the epoch) the previous round and this one began; the
@@ -60,17 +64,18 @@ class FollowWindow {
   std::pair<int64_t, int64_t> RoundTimes();
 
  private:
+  using RingId = std::pair<const audit::EventStore*, RingKind>;
   struct Entry {
     std::shared_ptr<const audit::EventStore> store;  // kept alive while followed
     EidRange window;
   };
-  // Every store read so far, with its end now.
-  std::vector<std::pair<const audit::EventStore*, int64_t>> Ends() const;
+  // Every ring read so far, with its end now.
+  std::vector<std::pair<RingId, int64_t>> Ends() const;
   // Every file read so far, with its whole records now.
   std::vector<std::pair<std::string, int64_t>> FileEnds() const;
 
   mutable std::mutex mutex_;
-  std::map<const audit::EventStore*, Entry> stores_;
+  std::map<RingId, Entry> stores_;
   std::map<std::string, EidRange> files_;
   bool timed_ = false;
   int64_t previous_round_ms_ = INT64_MIN, round_ms_ = 0;
@@ -79,7 +84,7 @@ class FollowWindow {
 // What an event table reads of store: ring, the eids [first, end) its reader holds, narrowed to
 // the follow window when the connection follows (ctx.follow set). For every event table.
 EidRange VisibleEids(const TableContext& ctx, const std::shared_ptr<const audit::EventStore>& store,
-                     EidRange ring);
+                     EidRange ring, RingKind kind = RingKind::kProcess);
 // The records [lo, hi) of an accounting file a table reads, narrowed likewise.
 EidRange VisibleFileRecords(const TableContext& ctx, const std::string& path, EidRange records);
 

@@ -25,8 +25,8 @@ constexpr RegisterFn kTables[] = {
     procaudit::RegisterProcessTree,        procaudit::RegisterOpenFiles,
     procaudit::RegisterProcesses,          procaudit::RegisterProcessOpenFiles,
     procaudit::RegisterProcessOpenSockets, procaudit::RegisterProcessEvents,
-    procaudit::RegisterAuditStatus,        procaudit::RegisterAcctExits,
-    procaudit::RegisterProcessLifecycle,
+    procaudit::RegisterFileEvents,         procaudit::RegisterAuditStatus,
+    procaudit::RegisterAcctExits,          procaudit::RegisterProcessLifecycle,
 };
 
 // PROCAUDIT_WATCH's file watches into live, or one line saying why not. The extension has no
