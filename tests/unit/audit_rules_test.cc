@@ -76,7 +76,9 @@ TEST(FileRules, OneRulePerArchWithEveryFileSyscallAndNoNarrowingForAll) {
   int count = 0;
   for (int nr = 0; nr < AUDIT_BITMASK_SIZE * 32; ++nr) count += rules[0].HasSyscall(nr);
   EXPECT_EQ(count, 27 + (Nr("fchmodat2") >= 0 ? 1 : 0));
-  if (Nr("fchmodat2") >= 0) EXPECT_TRUE(rules[0].HasSyscall(Nr("fchmodat2")));
+  if (Nr("fchmodat2") >= 0) {
+    EXPECT_TRUE(rules[0].HasSyscall(Nr("fchmodat2")));
+  }
   EXPECT_FALSE(CoversProcessEvents(rules));
 }
 
