@@ -27,14 +27,22 @@ void Pipeline::AssemblerMain(std::stop_token stop) {
   try {
     Assembler assembler(tracker_, stats_, source_->names(), &file_tracker_);
     const bool live = source_->live();
+    constexpr auto kAgeEvery = std::chrono::milliseconds(250);
+    auto aged = std::chrono::steady_clock::now();
     while (!stop.stop_requested()) {
-      std::unique_ptr<Chunk> chunk = queue_.Pop(std::chrono::milliseconds(250));
-      if (!chunk) {
-        if (live) assembler.Age(std::chrono::steady_clock::now());
-        continue;
+      std::unique_ptr<Chunk> chunk = queue_.Pop(kAgeEvery);
+      if (chunk) {
+        assembler.Consume(*chunk);
+        if (chunk->end_of_input) break;
       }
-      assembler.Consume(*chunk);
-      if (chunk->end_of_input) break;
+      // A live stream ages held events by the clock also while records keep coming: on a busy
+      // host the queue is never empty for long, and a rarer kind of event (a file event among
+      // process events) would otherwise wait for the next event of its own kind.
+      const auto now = std::chrono::steady_clock::now();
+      if (live && (!chunk || now - aged >= kAgeEvery)) {
+        assembler.Age(now);
+        aged = now;
+      }
     }
   } catch (const std::exception& e) {
     assemble_error_ = e.what();
