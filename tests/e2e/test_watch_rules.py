@@ -248,6 +248,97 @@ class WatchRulesTest(WatchTestCase):
         self.assertStateIs(self.before, "after A stopped")
 
 
+# A workload started before procaudit and held on a pipe: it says `ready` once its interpreter is
+# up, waits for a line, then does one file operation of each kind under DIR (absolute names,
+# then relative to its cwd) and creates OUTSIDE/o, prints `done` and exits.
+FILE_WORKLOAD = r"""
+import os, sys
+d, outside = sys.argv[1:]
+print("ready", flush=True)
+sys.stdin.readline()
+os.close(os.open(f"{d}/a", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+os.close(os.open(f"{d}/a", os.O_RDONLY))
+os.rename(f"{d}/a", f"{d}/b")
+os.mkdir(f"{d}/sub")
+os.rmdir(f"{d}/sub")
+os.unlink(f"{d}/b")
+try:
+    os.open(f"{d}/missing", os.O_RDONLY)
+except FileNotFoundError:
+    pass
+os.chdir(d)
+os.close(os.open("rel", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+os.chmod("rel", 0o640)
+os.unlink("rel")
+os.close(os.open(f"{outside}/o", os.O_WRONLY | os.O_CREAT, 0o600))
+print("done", flush=True)
+"""
+
+
+def workload_rows(d):
+    """(operation, path, target, success, error) of each FILE_WORKLOAD operation, in order."""
+    return [("create", f"{d}/a", None, 1, None),
+            ("open_read", f"{d}/a", None, 1, None),
+            ("rename", f"{d}/a", f"{d}/b", 1, None),
+            ("mkdir", f"{d}/sub", None, 1, None),
+            ("rmdir", f"{d}/sub", None, 1, None),
+            ("unlink", f"{d}/b", None, 1, None),
+            ("open_read", f"{d}/missing", None, 0, "ENOENT"),
+            ("create", f"{d}/rel", None, 1, None),
+            ("chmod", f"{d}/rel", None, 1, None),
+            ("unlink", f"{d}/rel", None, 1, None)]
+
+
+class WatchFileEventsTest(WatchTestCase):
+    """What the watches make the kernel report reaches file_events: the workload's operations,
+    each once, with its absolute path."""
+
+    def run_workload(self, watch_pid):
+        """Starts the workload (held), procaudit with --watch-dir DIR or --watch-pid WORKLOAD,
+        releases the workload once procaudit captures, and returns its file_events rows once
+        its exit and every operation expected are in (a hang guard, not a time limit), with
+        those expected, as (operation, path, target, success, error)."""
+        d, outside = (os.path.join(self.tmp, name) for name in ("work", "outside"))
+        os.mkdir(d)
+        os.mkdir(outside)
+        d, outside = real(d), real(outside)
+        w = subprocess.Popen(["/usr/bin/python3", "-c", FILE_WORKLOAD, d, outside],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.children.append(w)
+        self.assertEqual(w.stdout.readline(), "ready\n")
+        s = self.shell(*(("--watch-pid", str(w.pid)) if watch_pid else ("--watch-dir", d)))
+        self.capturing(s)
+        out, _ = w.communicate("go\n", timeout=HANG)
+        self.assertEqual((w.returncode, out), (0, "done\n"))
+        s.poll(f"SELECT count(*) AS n FROM process_events WHERE pid = {w.pid} "
+               "AND syscall = 'exit_group'", lambda rows: rows[0]["n"] == 1, timeout=HANG)
+        want = workload_rows(d)
+        if watch_pid:
+            want.append(("create", f"{outside}/o", None, 1, None))
+        else:
+            # The kernel matches dir= through the inodes a call reached: a name that does not
+            # exist, opened without O_CREAT, reaches none under the directory.
+            want = [r for r in want if r[3] == 1]
+        sql = ("SELECT operation, path, target, success, error FROM file_events "
+               f"WHERE pid = {w.pid} AND (path LIKE '{d}/%' OR path LIKE '{outside}/%') "
+               "ORDER BY eid")
+        rows = s.poll(sql, lambda rows: {tuple(r.values()) for r in rows} >= set(want),
+                      timeout=HANG)
+        keys = s.query(f"SELECT DISTINCT key FROM file_events WHERE pid = {w.pid}")
+        s.stop(signal.SIGTERM)
+        self.assertStateIs(self.before, "after SIGTERM")
+        self.assertEqual(keys, [{"key": KEY}])
+        return [tuple(r.values()) for r in rows], want
+
+    def test_watch_dir_reports_every_operation_under_it_once(self):
+        got, want = self.run_workload(watch_pid=False)
+        self.assertEqual(got, want)  # and nothing outside the directory
+
+    def test_watch_pid_reports_every_operation_of_the_process_once(self):
+        got, want = self.run_workload(watch_pid=True)
+        self.assertEqual(got, want)
+
+
 class WatchExtensionTest(WatchTestCase):
     """PROCAUDIT_WATCH in the extension: the same rules, removed when the connection closes."""
 
