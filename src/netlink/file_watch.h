@@ -25,7 +25,8 @@ struct FileWatch {
     kAll,  // every process (procaudit's own calls excepted)
     kPid,  // one process, all its threads; not its children (-F pid=)
     kExe,  // every process running one executable (-F exe=)
-    kDir,  // every call on a path under one directory, at any depth (-F dir=, a tree watch)
+    kDir,  // every call on a path under one directory, at any depth (-F dir=, a tree watch);
+           // the kernel matches the inodes a call reached, so not an open of a missing name
   };
   Kind kind = Kind::kAll;
   uint32_t pid = 0;  // kPid

@@ -262,7 +262,7 @@ void Capture::StartMulticast(AuditControl* ctl, const std::optional<KernelStatus
     Warn(std::string("the file watches (") + FileWatchesToString(options_.watches) +
          ") are not installed: " +
          (ctl ? "procaudit reads the audit multicast group beside the audit pid's owner and adds "
-                "rules only with --audit-rules add"
+                "rules there only when asked (the shell's --audit-rules add)"
               : "adding rules needs CAP_AUDIT_CONTROL") +
          "; file_events shows what the loaded rules record");
   }
