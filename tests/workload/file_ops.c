@@ -334,10 +334,9 @@ static void renames(long dfd) {
                         .path = in_dir("sub/c.txt"), .target = in_dir("c2.txt"), .fd = num(dfd),
                         .name = "c.txt"}),
        SYS_renameat, dfd, "c.txt", AT_FDCWD, "c2.txt");
-  /* Only the new name is relative to a descriptor: whether fd is that one or NULL (path's is
-   * AT_FDCWD), the spec does not say. */
+  /* Only the new name is relative to a descriptor: fd is that one (path's is AT_FDCWD). */
   CALL(((struct expect){.syscall = "renameat2", .operation = "rename", .path = in_dir("c2.txt"),
-                        .target = in_dir("sub/c3.txt"), .fd = "*", .name = "c2.txt"}),
+                        .target = in_dir("sub/c3.txt"), .fd = num(dfd), .name = "c2.txt"}),
        SYS_renameat2, AT_FDCWD, "c2.txt", dfd, "c3.txt", RENAME_NOREPLACE);
   CALL(((struct expect){.syscall = "renameat2", .operation = "rename",
                         .path = in_dir("sub/c3.txt"), .target = in_dir("sub/../c4.txt"),
