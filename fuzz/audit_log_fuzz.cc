@@ -1,5 +1,5 @@
 // libFuzzer target: arbitrary bytes as an audit log, through the whole assembler (line
-// screening, libauparse feed, event builder, tracker, ring), in two chunks split where the
+// screening, libauparse feed, event builder, both trackers, both rings), in two chunks split where the
 // input says. Must never crash, hang or trip a sanitizer; rows may be anything.
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +7,7 @@
 
 #include "audit/assembler.h"
 #include "audit/event_ring.h"
+#include "audit/file_tracker.h"
 #include "audit/process_tracker.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -17,7 +18,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   EventRing ring(4096);
   PipelineStats stats;
   ProcessTracker tracker(ring, stats);
-  Assembler assembler(tracker, stats, {"fuzz"});
+  FileRing file_ring(4096);
+  FileTracker files(file_ring, stats);
+  Assembler assembler(tracker, stats, {"fuzz"}, &files);
   Chunk first{bytes.substr(0, split), 0, false, false};
   Chunk second{bytes.substr(std::min(split, bytes.size())), 0, true, true};
   assembler.Consume(first);
@@ -27,6 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const ProcessEventRow& row = reader.Row(eid);
     (void)reader.Text(row.argv_json);
     (void)reader.Text(row.path);
+  }
+  FileRing::Reader file_reader(file_ring);
+  for (int64_t eid = file_reader.first_eid(); eid < file_reader.end_eid(); ++eid) {
+    (void)file_reader.Text(file_reader.Row(eid).path);
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 // libFuzzer target: arbitrary lines as the records of one event, straight into the pure
-// event builder (no libauparse grouping in between, so any mix of record types arrives).
+// event builder (no libauparse grouping in between, so any mix of record types arrives), and
+// a file event's names through the path resolver, with every descriptor known as a directory.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "audit/event_builder.h"
+#include "audit/file_paths.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace procaudit::audit;
@@ -20,7 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rest.remove_prefix(nl + 1);
   }
   SyscallEvent ev;
+  FileEvent file;
   std::string error;
-  (void)BuildSyscallEvent(lines, &ev, &error);
+  if (BuildAuditEvent(lines, &ev, &file, &error) == BuildResult::kFileEvent) {
+    const FdTarget dir{"/fuzz/dir", 1, "fe:00", true};
+    const ResolvedFile r = ResolveFileEvent(file, [&](int32_t) { return &dir; });
+    if (r.path && (r.path->empty() || r.path->front() != '/')) __builtin_trap();  // not absolute
+  }
   return 0;
 }

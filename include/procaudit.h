@@ -39,7 +39,15 @@ typedef struct procaudit_options {
   ** or the process exits; when it already writes a file, procaudit reads that file
   ** and leaves accounting alone. Needs root (CAP_SYS_ADMIN and CAP_SYS_PACCT). The
   ** environment variable PROCAUDIT_ACCT=off, read at registration, forbids it:
-  ** the accounting tables then read /var/log/account/pacct when present. */
+  ** the accounting tables then read /var/log/account/pacct when present.
+  **
+  ** File rules (file_events) are off by default. The environment variable
+  ** PROCAUDIT_WATCH, read at registration, asks the live capture to install them:
+  ** watches separated by spaces, each `all`, `pid=PID` (a running process, not its
+  ** children), `exe=PATH` (every process running that executable) or `dir=DIR`
+  ** (every call on a path under DIR), e.g. "pid=1234 exe=/usr/bin/curl dir=/etc".
+  ** A bad watch, or watches with audit mode "off" or "multicast" (which never
+  ** adds rules), fails registration with a one-line message. */
   const char* audit_mode;
 } procaudit_options;
 

@@ -61,6 +61,7 @@ import errno
 import fcntl
 import json
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -73,7 +74,7 @@ __all__ = [
     "PrivateAuditd", "SandboxUnavailable", "SandboxError", "SandboxRestoreError",
     "DEFAULT_KEY", "DEFAULT_SYSCALLS", "DEFAULT_RULES", "AuditState", "read_state",
     "check_prerequisites", "check_available", "host_lock", "LOCK_FD_ENV", "rules_with_key",
-    "restore_state",
+    "restore_state", "FILE_SYSCALLS", "file_syscalls", "file_rules",
 ]
 
 DEFAULT_KEY = "procaudit_test"
@@ -85,6 +86,29 @@ DEFAULT_SYSCALLS = ("execve", "execveat", "fork", "vfork", "clone", "clone3", "e
 DEFAULT_RULES = tuple(
     ("-a", "always,exit", "-F", f"arch={arch}", "-S", ",".join(DEFAULT_SYSCALLS))
     for arch in ("b64", "b32"))
+
+# File events (file_events): every call that opens, creates, truncates, renames, links or
+# removes a file, or changes its mode or owner. The first group exists on x86_64 only (arm64
+# and the other newer ABIs have just the *at forms), and auditctl refuses a name the arch lacks.
+FILE_SYSCALLS_LEGACY = ("open", "creat", "rename", "link", "symlink", "unlink", "mkdir", "rmdir",
+                        "mknod", "chmod", "chown", "lchown")
+FILE_SYSCALLS = FILE_SYSCALLS_LEGACY + (
+    "openat", "openat2", "truncate", "ftruncate", "renameat", "renameat2", "linkat",
+    "symlinkat", "unlinkat", "mkdirat", "mknodat", "fchmod", "fchmodat", "fchown", "fchownat")
+
+
+def file_syscalls(machine: str | None = None) -> tuple[str, ...]:
+    """FILE_SYSCALLS that the 64-bit ABI of this machine (platform.machine()) has."""
+    if (machine or platform.machine()) == "x86_64":
+        return FILE_SYSCALLS
+    return tuple(s for s in FILE_SYSCALLS if s not in FILE_SYSCALLS_LEGACY)
+
+
+def file_rules(exe: str) -> list[list[str]]:
+    """Rules (without the key) for the file syscalls of one executable, 64-bit ABI only."""
+    return [["-a", "always,exit", "-F", "arch=b64", "-S", ",".join(file_syscalls()),
+             "-F", f"exe={exe}"]]
+
 
 # `auditctl -s` fields that are state (the others are counters the kernel moves by itself).
 STATE_FIELDS = ("enabled", "failure", "pid", "rate_limit", "backlog_limit", "backlog_wait_time",

@@ -4,6 +4,8 @@
 // Plans: one, the full scan (a handful of rows).
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "acct/live_acct.h"
 #include "audit/event_store.h"
 #include "generated/table_specs.h"
@@ -22,7 +24,7 @@ using audit::EventStore;
 // The kernel's side, as far as the kernel lets us read it.
 struct KernelView {
   netlink::KernelStatus status;
-  size_t rules_loaded = 0;
+  std::vector<netlink::Rule> rules;
   bool process_rules = false;
 };
 
@@ -31,13 +33,25 @@ std::optional<KernelView> ReadKernel() {
     netlink::AuditControl ctl;
     KernelView view;
     view.status = ctl.Status();
-    const std::vector<netlink::Rule> rules = ctl.ListRules();
-    view.rules_loaded = rules.size();
-    view.process_rules = netlink::CoversProcessEvents(rules);
+    view.rules = ctl.ListRules();
+    view.process_rules = netlink::CoversProcessEvents(view.rules);
     return view;
   } catch (const std::exception&) {
     return std::nullopt;  // not root, or no audit in this kernel: the columns stay NULL
   }
+}
+
+// The capture's watches whose rules are all loaded, in PROCAUDIT_WATCH's syntax; "" for none.
+std::string LoadedWatches(const netlink::LiveInfo& live, const std::vector<netlink::Rule>& loaded) {
+  std::string out;
+  for (const netlink::LiveInfo::Watching& w : live.watches) {
+    const bool all_loaded =
+        std::all_of(w.rules.begin(), w.rules.end(), [&](const netlink::Rule& r) {
+          return std::find(loaded.begin(), loaded.end(), r) != loaded.end();
+        });
+    if (all_loaded) out += (out.empty() ? "" : " ") + w.watch.ToString();
+  }
+  return out;
 }
 
 const char* FailureName(uint32_t failure) {
@@ -176,9 +190,16 @@ struct AuditStatus {
           return integer(k.lost >= *r.live->lost_at_start ? k.lost - *r.live->lost_at_start : 0);
         }
         return;
-      case col::kRulesLoaded: return integer(r.kernel->rules_loaded);
+      case col::kRulesLoaded: return integer(r.kernel->rules.size());
       case col::kRulesInstalled: return integer(0);  // the kernel row: no capture, none of ours
       case col::kProcessRules: return integer(r.kernel->process_rules ? 1 : 0);
+      case col::kFileRules:
+        if (r.live) {
+          if (std::string loaded = LoadedWatches(*r.live, r.kernel->rules); !loaded.empty()) {
+            ResultText(out, loaded);
+          }
+        }
+        return;
       default: return;
     }
   }

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <optional>
 #include <vector>
 
 #include "sql/constraints.h"
@@ -82,20 +81,10 @@ EventRows ChooseEventRows(const FilterArgs& args, const Reader& r, EidRange visi
   rows.begin = lo;
   rows.end = std::max(lo, hi);
   if (b.time_lo == INT64_MIN && b.time_hi == INT64_MAX) return rows;
-  // Time bounds: narrow by the time index when rows are in time order, else test each row.
-  const std::optional<int64_t> t_lo =
-      b.time_lo == INT64_MIN ? std::optional<int64_t>(r.first_eid()) : r.LowerBoundTime(b.time_lo);
-  const std::optional<int64_t> t_hi =
-      b.time_hi == INT64_MAX ? std::optional<int64_t>(r.end_eid()) : r.LowerBoundTime(b.time_hi);
-  if (t_lo && t_hi) {
-    rows.begin = std::max(rows.begin, *t_lo);
-    rows.end = std::max(rows.begin, std::min(rows.end, *t_hi));
-    return rows;
-  }
-  rows.listed = true;
-  for (int64_t eid = rows.begin; eid < rows.end; ++eid) {
-    if (in_time(eid)) rows.eids.push_back(eid);
-  }
+  // Time bounds: the time index narrows the range; SQLite checks each row's time.
+  if (b.time_lo != INT64_MIN) rows.begin = std::max(rows.begin, r.FirstEidFromTime(b.time_lo));
+  if (b.time_hi != INT64_MAX) rows.end = std::min(rows.end, r.EndEidBeforeTime(b.time_hi));
+  rows.end = std::max(rows.begin, rows.end);
   return rows;
 }
 

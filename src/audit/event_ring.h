@@ -26,7 +26,7 @@ class LateInt32 {
   alignas(std::atomic_ref<int32_t>::required_alignment) mutable int32_t value_ = 0;
 };
 
-// One process_events row. Strings are pool ids (kNull when unknown); 160 bytes a row.
+// One process_events row. Strings are pool ids (kNull when unknown); 168 bytes a row.
 struct ProcessEventRow {
   enum Flag : uint16_t {
     kSuccess = 1 << 0,
@@ -40,6 +40,7 @@ struct ProcessEventRow {
   };
   int64_t eid = 0;
   int64_t time_ms = 0;
+  int64_t time_index_ms = 0;  // set by the ring: its time index (row_ring.h)
   int64_t status = 0;
   uint32_t serial = 0;
   int32_t pid = 0;

@@ -23,6 +23,7 @@ struct FileEventRow {
   };
   int64_t eid = 0;
   int64_t time_ms = 0;
+  int64_t time_index_ms = 0;  // set by the ring: its time index (row_ring.h)
   int64_t status = 0;  // the syscall's return value
   uint64_t inode = 0;
   const FileCall* call = nullptr;  // static data (file_calls.h): the syscall's name

@@ -55,10 +55,10 @@ class Resolver {
         const PathItem* new_name = objects_.size() > 1 ? objects_[1] : nullptr;
         if (call.operation == FileOperation::kRename) {
           if (old_name) Primary(r, *old_name, call.dirfd);
-          if (new_name) r.target = Absolute(*new_name, call.dirfd2, nullptr);
+          if (new_name) r.target = Absolute(*new_name, call.dirfd2, r.fd ? nullptr : &r.fd);
         } else {  // link: path is the new link, target the file it links to
           if (new_name) Primary(r, *new_name, call.dirfd2);
-          if (old_name) r.target = Absolute(*old_name, call.dirfd, nullptr);
+          if (old_name) r.target = Absolute(*old_name, call.dirfd, r.fd ? nullptr : &r.fd);
         }
         break;
       }
@@ -73,6 +73,7 @@ class Resolver {
         const PathItem* item = objects_.empty() ? nullptr : objects_[0];
         if (const FdTarget* t = fds_(fd); t && (!item || !item->inode || SameInode(*item, *t))) {
           r.path = t->path;
+          r.opened = t;
         }
         r.item = item;
         break;

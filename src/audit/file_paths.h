@@ -35,6 +35,7 @@ using FdLookup = std::function<const FdTarget*(int32_t fd)>;
 struct ResolvedFile {
   FileOperation operation = FileOperation::kOpenRead;
   const PathItem* item = nullptr;  // the PATH item of path: inode, dev, mode, owner
+  const FdTarget* opened = nullptr;  // descriptor calls: what the descriptor's open showed
   std::optional<std::string> path, target, name;
   std::optional<int32_t> fd;  // the directory descriptor of an *at call, or the file's
   std::optional<uint32_t> flags, mode;

@@ -161,6 +161,13 @@ FileEventRow FileTracker::MakeRow(const FileEvent& ev, const ResolvedFile& r,
     row.new_gid = *r.new_gid;
     row.flags |= FileEventRow::kHasNewGid;
   }
+  if (!r.item && r.opened) {  // a descriptor call: the kernel logs no inode, its open did
+    if (r.opened->inode) {
+      row.inode = *r.opened->inode;
+      row.flags |= FileEventRow::kHasInode;
+    }
+    if (r.opened->dev) row.dev = recent_.dev.Get(*r.opened->dev, w);
+  }
   if (const PathItem* item = r.item) {
     if (item->inode) {
       row.inode = *item->inode;

@@ -27,11 +27,7 @@ void Pipeline::AssemblerMain(std::stop_token stop) {
   try {
     Assembler assembler(tracker_, stats_, source_->names(), &file_tracker_);
     const bool live = source_->live();
-    // Age on a timer, busy or not: events wait in the worker's batch and in the trackers'
-    // windows until Age, and a host whose other activity delivers a chunk more often than
-    // kAgeEvery would otherwise hold a burst of file events (whose window only newer file
-    // events move) until it next goes quiet.
-    constexpr std::chrono::milliseconds kAgeEvery(250);
+    constexpr auto kAgeEvery = std::chrono::milliseconds(250);
     auto aged = std::chrono::steady_clock::now();
     while (!stop.stop_requested()) {
       std::unique_ptr<Chunk> chunk = queue_.Pop(kAgeEvery);
@@ -39,9 +35,11 @@ void Pipeline::AssemblerMain(std::stop_token stop) {
         assembler.Consume(*chunk);
         if (chunk->end_of_input) break;
       }
-      if (!live) continue;
+      // A live stream ages held events by the clock also while records keep coming: on a busy
+      // host the queue is never empty for long, and a rarer kind of event (a file event among
+      // process events) would otherwise wait for the next event of its own kind.
       const auto now = std::chrono::steady_clock::now();
-      if (!chunk || now - aged >= kAgeEvery) {
+      if (live && (!chunk || now - aged >= kAgeEvery)) {
         assembler.Age(now);
         aged = now;
       }

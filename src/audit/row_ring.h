@@ -1,10 +1,17 @@
 // A bounded in-memory ring of event rows, the store the event tables read: process_events'
-// (event_ring.h) and file_events' (file_event_row.h). RowT needs eid, pid and time_ms fields.
+// (event_ring.h) and file_events' (file_event_row.h). RowT needs eid, pid, time_ms and
+// time_index_ms fields; the ring sets eid and time_index_ms.
 //
 // Every row gets a monotonic eid (1, 2, ...). When the ring is full the oldest rows are
-// evicted and counted. Indexes: by pid (a list of eids per pid) and by time (binary search,
-// valid while rows arrive in time order, which the tracker's serial ordering gives; a clock
-// step back turns it off and time constraints fall back to a scan).
+// evicted and counted. Indexes: by pid (a list of eids per pid) and by time. Rows come in
+// serial order, which is nearly but not exactly time order: the kernel stamps an event's time
+// when its syscall starts and its serial when it first logs (at the end, for most), so a call
+// that blocked is later in serial order than calls that started after it. The time index
+// therefore keeps, in each row, the newest time of any row up to it (time_index_ms: never
+// decreases, so it is binary-searchable), and the ring the largest lag seen of a row behind
+// that (the disorder). Rows with time >= t start no earlier than the first row whose
+// time_index_ms >= t; rows with time < t end before the first row whose
+// time_index_ms >= t + disorder. A clock stepped back by hours only widens the disorder.
 //
 // Thread rules: one writer (the event worker thread, through Write) and any number of readers
 // (SQLite cursors on any thread, through Reader). A Reader is a snapshot, and appends never
@@ -15,8 +22,8 @@
 //     last row of the oldest one.
 //   - Append writes the row into the slot at end_eid, which no reader reads, and then, under
 //     mutex_, updates the pid index and publishes [first_eid, end_eid) and the directory.
-//   - A Reader copies, under mutex_, the directory pointer, [first_eid, end_eid) and the time
-//     order flag, then reads without a lock: its directory keeps its chunks alive through
+//   - A Reader copies, under mutex_, the directory pointer, [first_eid, end_eid) and the
+//     disorder, then reads without a lock: its directory keeps its chunks alive through
 //     later appends and evictions. EidsOfPid takes mutex_ again to copy one pid's eids.
 //   - mutex_ is the only lock, and held only for such O(1) steps (amortised: the pid index
 //     may grow under it). Chunks and old directories are released after it.
@@ -118,8 +125,10 @@ class RowRing {
     }
     // The eids of pid's rows in the snapshot, ascending. Takes the ring's lock briefly.
     std::vector<int64_t> EidsOfPid(int32_t pid) const;
-    // The first eid whose time_ms >= t_ms, when the time index is usable.
-    std::optional<int64_t> LowerBoundTime(int64_t t_ms) const;
+    // An eid no row of time >= t_ms comes before.
+    int64_t FirstEidFromTime(int64_t t_ms) const;
+    // An eid no row of time < t_ms comes at or after.
+    int64_t EndEidBeforeTime(int64_t t_ms) const;
 
    private:
     const RowRing& ring_;
@@ -127,7 +136,7 @@ class RowRing {
     const uint64_t chunk_mask_;
     std::shared_ptr<const Directory> dir_;  // keeps the snapshot's chunks alive
     int64_t first_eid_ = 1, end_eid_ = 1;
-    bool time_sorted_ = true;
+    int64_t disorder_ms_ = 0;
   };
 
   struct Usage {
@@ -162,13 +171,13 @@ class RowRing {
   int64_t first_eid_ = 1;
   int64_t end_eid_ = 1;
   uint64_t evicted_ = 0;
-  bool time_sorted_ = true;
+  int64_t disorder_ms_ = 0;
   size_t strings_ = 0, string_bytes_ = 0;
   std::unordered_map<int32_t, PidEids> by_pid_;
   std::atomic<int64_t> end_eid_hint_{1};  // end_eid_, for pollers
 
   // The writer's own.
-  std::optional<int64_t> last_time_ms_;
+  std::optional<int64_t> newest_time_ms_;
 };
 
 
@@ -213,13 +222,14 @@ int64_t RowRing<RowT>::Writer::Append(RowT row) {
     dir = std::move(next);
   }
   const Directory& target = dir ? *dir : cur;
+  // The disorder only grows: an evicted row may have been the one that set it, and shrinking
+  // it would need a scan. A larger disorder costs a wider scan, never a missed row.
+  r.newest_time_ms_ = std::max(r.newest_time_ms_.value_or(row.time_ms), row.time_ms);
+  const int64_t disorder = std::max(r.disorder_ms_, *r.newest_time_ms_ - row.time_ms);
   row.eid = eid;
+  row.time_index_ms = *r.newest_time_ms_;
   target.chunks[row_chunk - target.first_chunk][static_cast<uint64_t>(eid - 1) & r.chunk_mask_] =
       row;
-  // The evicted row may have been the one out of time order; re-checking would cost a scan,
-  // so the flag stays off until the ring is rebuilt. Time constraints then scan.
-  const bool sorted = r.time_sorted_ && (!r.last_time_ms_ || row.time_ms >= *r.last_time_ms_);
-  r.last_time_ms_ = row.time_ms;
 
   std::lock_guard lock(r.mutex_);
   if (evict) {
@@ -230,7 +240,7 @@ int64_t RowRing<RowT>::Writer::Append(RowT row) {
   if (dir) r.dir_.swap(dir);
   r.first_eid_ = first;
   r.end_eid_ = eid + 1;
-  r.time_sorted_ = sorted;
+  r.disorder_ms_ = disorder;
   r.strings_ = r.pool_.size();
   r.string_bytes_ = r.pool_.bytes();
   r.end_eid_hint_.store(eid + 1, std::memory_order_release);
@@ -259,7 +269,7 @@ RowRing<RowT>::Reader::Reader(const RowRing& ring)
   dir_ = ring.dir_;
   first_eid_ = ring.first_eid_;
   end_eid_ = ring.end_eid_;
-  time_sorted_ = ring.time_sorted_;
+  disorder_ms_ = ring.disorder_ms_;
 }
 
 template <class RowT>
@@ -287,18 +297,26 @@ std::vector<int64_t> RowRing<RowT>::Reader::EidsOfPid(int32_t pid) const {
 }
 
 template <class RowT>
-std::optional<int64_t> RowRing<RowT>::Reader::LowerBoundTime(int64_t t_ms) const {
-  if (!time_sorted_) return std::nullopt;
+int64_t RowRing<RowT>::Reader::FirstEidFromTime(int64_t t_ms) const {
+  // The first row whose time_index_ms >= t_ms: every row before it is older than t_ms.
   int64_t lo = first_eid_, hi = end_eid_;
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo) / 2;
-    if (Row(mid).time_ms < t_ms) {
+    if (Row(mid).time_index_ms < t_ms) {
       lo = mid + 1;
     } else {
       hi = mid;
     }
   }
   return lo;
+}
+
+template <class RowT>
+int64_t RowRing<RowT>::Reader::EndEidBeforeTime(int64_t t_ms) const {
+  // From the first row whose time_index_ms >= t_ms + disorder, every row is at least t_ms.
+  const int64_t bound = t_ms > INT64_MAX - disorder_ms_ ? INT64_MAX : t_ms + disorder_ms_;
+  if (bound == INT64_MAX) return end_eid_;
+  return FirstEidFromTime(bound);
 }
 
 template <class RowT>

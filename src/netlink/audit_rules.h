@@ -11,9 +11,13 @@
 #include <linux/audit.h>
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "netlink/file_watch.h"
 
 namespace procaudit::netlink {
 
@@ -34,17 +38,28 @@ class Rule {
 
   void AddSyscall(int nr);
   bool HasSyscall(int nr) const;
-  // A numeric field: AUDIT_ARCH, AUDIT_PID... compared with AUDIT_EQUAL.
-  void AddField(uint32_t field, uint32_t value);
-  void AddKey(std::string_view key);
+  // A numeric field: AUDIT_ARCH, AUDIT_PID... compared with op (AUDIT_EQUAL, AUDIT_NOT_EQUAL).
+  void AddField(uint32_t field, uint32_t value, uint32_t op = AUDIT_EQUAL);
+  // A string field (AUDIT_EXE, AUDIT_DIR, AUDIT_FILTERKEY...): its value is the string's length
+  // and the string goes to the end of buf, after those of the fields before it.
+  void AddStringField(uint32_t field, std::string_view text);
+  void AddKey(std::string_view key) { AddStringField(AUDIT_FILTERKEY, key); }
   // The keys of the rule (a key field may hold several, separated by AUDIT_KEY_SEPARATOR).
   std::vector<std::string> Keys() const;
   bool HasKey(std::string_view key) const;
   // The value of the first equality field `field`, or fallback.
   uint32_t FieldValue(uint32_t field, uint32_t fallback) const;
+  // The text of the first equality string field `field` (AUDIT_EXE, AUDIT_DIR), or nullopt.
+  std::optional<std::string> FieldText(uint32_t field) const;
   bool HasField(uint32_t field) const;
-  // "exit,always arch=c000003e syscalls=59,322 key=procaudit": for messages and tests.
+  // "exit,always arch=c000003e syscalls=59,322 dir=/etc key=procaudit": for messages and tests.
   std::string Describe() const;
+
+  // Calls fn(field, op, value, text) for each field in order; text is the string of a string
+  // field (empty for numeric ones). Stops at a string that runs past buf (malformed).
+  using FieldFn = std::function<void(uint32_t field, uint32_t op, uint32_t value,
+                                     std::string_view text)>;
+  void ForEachField(const FieldFn& fn) const;
 
   bool operator==(const Rule& other) const { return bytes_ == other.bytes_; }
 
@@ -55,8 +70,7 @@ class Rule {
 };
 
 struct RuleSetOptions {
-  bool file_syscalls = false;  // the file_events syscalls too
-  int32_t exclude_pid = 0;     // >0: a never-rule first, keeping this process's syscalls out
+  int32_t exclude_pid = 0;  // >0: a never-rule first, keeping this process's syscalls out
 };
 
 // procaudit's rules, in the order to load them (never-rule first, prepended): for the native
@@ -64,6 +78,23 @@ struct RuleSetOptions {
 // (execve, execveat, fork, vfork, clone, clone3, exit, exit_group) the arch knows, each
 // rule keyed kRuleKey.
 std::vector<Rule> ProcessRules(const RuleSetOptions& options);
+
+// The file_events rules of one watch, one per arch (b64, and b32 when the machine has it):
+// exit,always on every file syscall the arch knows (open, openat, openat2, creat, truncate,
+// ftruncate, rename, renameat, renameat2, unlink, unlinkat, link, linkat, symlink, symlinkat,
+// mkdir, mkdirat, rmdir, mknod, mknodat, chmod, fchmod, fchmodat, chown, fchown, lchown,
+// fchownat; on i386 also chown32, fchown32, lchown32, truncate64, ftruncate64, which its
+// programs call instead; fchmodat2 where libaudit knows it), narrowed by the watch's field (-F pid=, exe=, dir=; none for all),
+// keyed kRuleKey. not_pid > 0 adds -F pid!=not_pid, keeping that process's own calls out where
+// no never-rule does (multicast).
+std::vector<Rule> FileRules(const FileWatch& watch, int32_t not_pid = 0);
+
+// The watch a rule of FileRules was made for, or nullopt for any other rule.
+std::optional<FileWatch> FileWatchOf(const Rule& rule);
+
+// The pid a rule keeps out: a never-rule's pid= (ProcessRules' exclude_pid) or an always-rule's
+// pid!= (FileRules' not_pid); 0 for other rules. Such a rule belongs to the capture of that pid.
+uint32_t ExcludedPid(const Rule& rule);
 
 // Whether the loaded rules record the native arch's execve and exit_group on the exit list for
 // every process (a rule with no narrowing fields other than arch and key).

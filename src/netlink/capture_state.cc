@@ -42,6 +42,7 @@ std::string SerializeState(const CaptureState& state) {
   PutSetting(out, "enabled", state.enabled);
   PutSetting(out, "backlog_limit", state.backlog_limit);
   PutSetting(out, "backlog_wait_time", state.backlog_wait_time);
+  for (const std::string& w : state.watches) out << "watch=" << w << '\n';
   return out.str();
 }
 
@@ -76,6 +77,7 @@ std::optional<CaptureState> ParseState(std::string_view text) {
     else if (key == "backlog_limit_set") ok = u32(limit.set);
     else if (key == "backlog_wait_time_before") ok = u32(wait.before);
     else if (key == "backlog_wait_time_set") ok = u32(wait.set);
+    else if (key == "watch") s.watches.emplace_back(value);
     // Unknown keys are tolerated: a newer procaudit may have written more.
     if (!ok) return std::nullopt;
   }

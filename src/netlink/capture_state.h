@@ -27,6 +27,9 @@ struct CaptureState {
   std::string mode;         // "unicast" or "multicast"
   bool took_pid = false;    // registered as the audit pid
   std::optional<ChangedSetting> enabled, backlog_limit, backlog_wait_time;
+  // The file watches whose rules the capture installs (FileWatch::ToString): while it runs,
+  // another start leaves those rules alone; once it is gone, they are stale.
+  std::vector<std::string> watches;
 };
 
 // "key=value" lines. Parse returns nullopt for anything that is not a whole state.

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <set>
 #include <stop_token>
 #include <thread>
 
@@ -51,27 +52,36 @@ KernelStatus ReleaseDeadOwner(AuditControl& ctl, KernelStatus st) {
   return st;
 }
 
+// Whether a loaded rule is one of ours that no running capture needs. Our rules carry one key
+// for all captures: a rule keeping a capture's own pid out is that capture's; a file rule is any
+// capture's that lists its watch; the process rules are shared by every running capture.
+bool IsStale(const Rule& rule, bool others_alive, const std::set<std::string>& alive_watches) {
+  if (!rule.HasKey(kRuleKey)) return false;
+  if (const uint32_t pid = ExcludedPid(rule)) return !ProcessAlive(pid);
+  if (const std::optional<FileWatch> watch = FileWatchOf(rule)) {
+    return !alive_watches.contains(watch->ToString());
+  }
+  return !others_alive;
+}
+
 // Undoes what captures killed with SIGKILL left behind: their rules, their settings, their
 // state files. Returns whether another capture is running now.
 bool CleanUpStale(AuditControl& ctl, const StateDir& dir) {
   bool others_alive = false;
+  std::set<std::string> alive_watches;
   std::vector<CaptureState> dead;
   for (StateDir::Entry& e : dir.ReadAll()) {
     if (e.state.pid == getpid()) continue;
     if (StateOwnerAlive(e.state)) {
       others_alive = true;
+      alive_watches.insert(e.state.watches.begin(), e.state.watches.end());
     } else {
       dead.push_back(e.state);
     }
   }
   size_t removed = 0;
   for (const Rule& rule : ctl.ListRules()) {
-    if (!rule.HasKey(kRuleKey)) continue;
-    // Our rules carry one key for all captures; while another capture runs they may be its,
-    // except a never-rule naming a pid that is gone.
-    const uint32_t pid = rule.FieldValue(AUDIT_PID, 0);
-    const bool stale = pid ? !ProcessAlive(pid) : !others_alive;
-    if (stale && ctl.DeleteRule(rule)) ++removed;
+    if (IsStale(rule, others_alive, alive_watches) && ctl.DeleteRule(rule)) ++removed;
   }
   KernelStatus st = ReleaseDeadOwner(ctl, ctl.Status());
   std::string restored;
@@ -135,6 +145,7 @@ class Capture {
     info.lost_at_start = lost_at_start_;
     info.rules_installed = installed_.size();
     info.events_per_second = rate_.load(std::memory_order_relaxed);
+    info.watches = watching_;
     return info;
   }
 
@@ -142,7 +153,9 @@ class Capture {
   void Start(size_t capacity);
   void StartUnicast(AuditControl& ctl, const KernelStatus& st);
   void StartMulticast(AuditControl* ctl, const std::optional<KernelStatus>& st);
-  void AddRules(AuditControl& ctl, int32_t exclude_pid);
+  // The process rules, then each watch's file rules. exclude_pid: the never-rule's (unicast);
+  // file_not_pid: the file rules' pid!= (multicast, where there is no never-rule).
+  void AddRules(AuditControl& ctl, int32_t exclude_pid, int32_t file_not_pid);
   void Restore();
   void Monitor(std::stop_token stop);
 
@@ -154,6 +167,7 @@ class Capture {
   std::optional<AuditControl> ctl_;
   UniqueFd event_fd_;
   std::vector<Rule> installed_;
+  std::vector<LiveInfo::Watching> watching_;
   std::optional<uint32_t> lost_at_start_;
   std::shared_ptr<audit::EventStore> store_;
   std::atomic<double> rate_{0};
@@ -203,6 +217,7 @@ void Capture::StartUnicast(AuditControl& ctl, const KernelStatus& st) {
   state_.start_time = ProcessStartTime(state_.pid);
   state_.mode = "unicast";
   state_.took_pid = true;
+  for (const FileWatch& w : options_.watches) state_.watches.push_back(w.ToString());
   if (st.enabled == 0) state_.enabled = ChangedSetting{0, 1};
   if (st.backlog_limit != options_.backlog_limit) {
     state_.backlog_limit = ChangedSetting{st.backlog_limit, options_.backlog_limit};
@@ -219,7 +234,7 @@ void Capture::StartUnicast(AuditControl& ctl, const KernelStatus& st) {
   AuditControl(event_fd_.get()).SetPid(static_cast<uint32_t>(getpid()));
   if (state_.backlog_limit) ctl.SetBacklogLimit(state_.backlog_limit->set);
   if (state_.backlog_wait_time) ctl.SetBacklogWaitTime(state_.backlog_wait_time->set);
-  AddRules(ctl, options_.exclude_self ? getpid() : 0);
+  AddRules(ctl, options_.exclude_self ? getpid() : 0, 0);
   if (state_.enabled) ctl.SetEnabled(1);
 }
 
@@ -237,10 +252,19 @@ void Capture::StartMulticast(AuditControl* ctl, const std::optional<KernelStatus
     state_.pid = getpid();
     state_.start_time = ProcessStartTime(state_.pid);
     state_.mode = "multicast";
+    for (const FileWatch& w : options_.watches) state_.watches.push_back(w.ToString());
     dir_.Write(state_);
     state_written_ = true;
-    // No never-rule here: hiding procaudit from the owner's own log is not ours to decide.
-    AddRules(*ctl, 0);
+    // No never-rule here: hiding procaudit from the owner's own log is not ours to decide. Our
+    // own file rules leave our own calls out, though: reading /proc would flood the owner's log.
+    AddRules(*ctl, 0, options_.exclude_self ? getpid() : 0);
+  } else if (!options_.watches.empty()) {
+    Warn(std::string("the file watches (") + FileWatchesToString(options_.watches) +
+         ") are not installed: " +
+         (ctl ? "procaudit reads the audit multicast group beside the audit pid's owner and adds "
+                "rules there only when asked (the shell's --audit-rules add)"
+              : "adding rules needs CAP_AUDIT_CONTROL") +
+         "; file_events shows what the loaded rules record");
   }
   if (st && st->enabled == 0) {
     Warn(st->pid ? "kernel auditing is disabled (enabled 0) by the audit pid's owner: no records will arrive"
@@ -253,8 +277,8 @@ void Capture::StartMulticast(AuditControl* ctl, const std::optional<KernelStatus
   }
 }
 
-void Capture::AddRules(AuditControl& ctl, int32_t exclude_pid) {
-  for (const Rule& rule : ProcessRules({options_.file_syscalls, exclude_pid})) {
+void Capture::AddRules(AuditControl& ctl, int32_t exclude_pid, int32_t file_not_pid) {
+  auto add = [&](const Rule& rule) {
     try {
       ctl.AddRule(rule);
       installed_.push_back(rule);
@@ -262,6 +286,19 @@ void Capture::AddRules(AuditControl& ctl, int32_t exclude_pid) {
       // The same rule is loaded already (another procaudit's): it is not ours to remove.
       if (e.error() != EEXIST) throw;
     }
+  };
+  for (const Rule& rule : ProcessRules({exclude_pid})) add(rule);
+  for (const FileWatch& watch : options_.watches) {
+    std::vector<Rule> rules = FileRules(watch, file_not_pid);
+    for (const Rule& rule : rules) {
+      try {
+        add(rule);
+      } catch (const AuditError& e) {
+        const std::string what = "adding the audit rule watching " + watch.ToString();
+        throw AuditError(e.error(), what.c_str());
+      }
+    }
+    watching_.push_back({watch, std::move(rules)});
   }
 }
 
@@ -275,8 +312,14 @@ void Capture::Restore() {
     }
   };
   if (ctl_) {
-    for (const Rule& rule : installed_) step("removing a rule", [&] { ctl_->DeleteRule(rule); });
+    // Last added first: the never-rule keeping our own calls out goes last. DeleteRule is
+    // quiet about a rule already gone: the kernel drops a dir= or exe= rule by itself when its
+    // directory is removed.
+    for (auto rule = installed_.rbegin(); rule != installed_.rend(); ++rule) {
+      step("removing a rule", [&] { ctl_->DeleteRule(*rule); });
+    }
     installed_.clear();
+    watching_.clear();
     if (state_.took_pid) step("giving back the audit pid", [&] { ctl_->SetPid(0); });
     step("restoring settings", [&] {
       const KernelStatus st = ctl_->Status();

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "audit/event_store.h"
+#include "netlink/audit_rules.h"
 #include "netlink/live_options.h"
 
 namespace procaudit::netlink {
@@ -30,6 +31,14 @@ struct LiveInfo {
   std::optional<uint32_t> lost_at_start;  // the kernel's lost counter when capture began
   size_t rules_installed = 0;             // rules procaudit added (removed again on stop)
   double events_per_second = 0;           // over the last few seconds
+  // The file watches whose rules the capture loaded (or found loaded by another capture), with
+  // those rules as sent: the kernel lists them back byte for byte while they are loaded, and
+  // drops a dir= or exe= rule by itself when its directory goes away.
+  struct Watching {
+    FileWatch watch;
+    std::vector<Rule> rules;
+  };
+  std::vector<Watching> watches;
 };
 std::optional<LiveInfo> RunningLiveCaptureInfo();
 

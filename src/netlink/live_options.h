@@ -1,10 +1,14 @@
-// How a live capture is set up: the options behind --audit-mode, --audit-backlog and
-// --audit-rules. Separate from live_capture.h: the shell parses them without starting anything.
+// How a live capture is set up: the options behind --audit-mode, --audit-backlog,
+// --audit-rules and --watch-*. Separate from live_capture.h: the shell parses them without
+// starting anything.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
+
+#include "netlink/file_watch.h"
 
 namespace procaudit::netlink {
 
@@ -19,7 +23,9 @@ struct LiveOptions {
   AuditMode mode = AuditMode::kAuto;
   uint32_t backlog_limit = 8192;  // unicast only; the kernel's limit while we own the pid
   bool add_rules = false;         // multicast: add procaudit's rules too (--audit-rules=add)
-  bool file_syscalls = false;     // rules for the file syscalls as well (file_events)
+  // File rules (file_events), none by default: each watch installs its own, beside the process
+  // rules, wherever procaudit installs rules (unicast; multicast with add_rules).
+  std::vector<FileWatch> watches;
   // Unicast: a never-rule keeps this process's own syscalls out. The procaudit binary wants
   // that; a program that loaded the extension does not: its children are the user's business.
   bool exclude_self = true;

@@ -47,6 +47,25 @@ const char* const kShellHelp =
     "  --audit-rules add   with multicast, also add procaudit's rules (tagged with\n"
     "                      its key, removed on exit)\n"
     "\n"
+    "File rules (file_events: opens, creates, renames, unlinks, links, truncates,\n"
+    "chmod, chown...). None by default, since open() is the busiest system call;\n"
+    "each option below adds its own kernel rules, which the kernel checks before\n"
+    "it makes a record. Repeatable and combinable: a call any of them matches is\n"
+    "reported. With live capture only (not with --audit-log, --audit-stdin or\n"
+    "--audit-mode off); beside another audit pid owner only with --audit-rules add\n"
+    "(the owner then logs these calls too):\n"
+    "  --watch-all         every process's file calls (procaudit's own excepted)\n"
+    "  --watch-pid PID     the calls of running process PID, all its threads, not\n"
+    "                      its children\n"
+    "  --watch-exe PATH    the calls of every process running the executable PATH\n"
+    "                      (absolute; symbolic links resolved; its directory must\n"
+    "                      exist)\n"
+    "  --watch-dir DIR     every call on a path under directory DIR, at any depth\n"
+    "                      (absolute; it must exist; the kernel drops the rule when\n"
+    "                      DIR is removed). The kernel matches the files a call\n"
+    "                      reached: a failed open of a name that does not exist is\n"
+    "                      not reported (--watch-pid and --watch-exe report it)\n"
+    "\n"
     "Process accounting (how processes ended, signal deaths included):\n"
     "  --acct-file FILE  read BSD process accounting (v3) from FILE in acct_exits and\n"
     "                    process_lifecycle; without it they read live accounting, else\n"
@@ -81,6 +100,8 @@ const char* const kShellHelp =
     "      \"SELECT pid, path, exit_code, signal FROM process_lifecycle\"\n"
     "  procaudit --follow --json \\\n"
     "      \"SELECT time, pid, path, cmdline FROM process_events WHERE syscall = 'execve'\"\n"
+    "  procaudit --watch-dir /etc --follow \\\n"
+    "      \"SELECT pid, exe, operation, path FROM file_events WHERE success = 1\"\n"
     "  sqlite3 -cmd '.load ./build/libprocaudit' :memory: \"SELECT count(*) FROM process_tree\"\n"
     "\n"
     "Tables: process_events, process_lifecycle, acct_exits, process_tree, open_files,\n"
@@ -97,8 +118,36 @@ std::optional<uint32_t> ParseBacklog(std::string_view text) {
   return n;
 }
 
+const char* WatchOption(netlink::FileWatch::Kind kind) {
+  switch (kind) {
+    case netlink::FileWatch::Kind::kAll: return "--watch-all";
+    case netlink::FileWatch::Kind::kPid: return "--watch-pid";
+    case netlink::FileWatch::Kind::kExe: return "--watch-exe";
+    case netlink::FileWatch::Kind::kDir: return "--watch-dir";
+  }
+  return "--watch-*";
+}
+
+// The watches need procaudit's own rules in the kernel, so a live capture that adds them.
+std::string CheckWatches(const ShellOptions& o) {
+  if (o.live.watches.empty()) return "";
+  const std::string what = WatchOption(o.live.watches.front().kind);
+  const std::string rules = what + " installs kernel rules for the live capture";
+  const std::string instead =
+      " (select recorded events with SQL instead: WHERE path LIKE '/etc/%')";
+  if (!o.audit_logs.empty()) return rules + "; it does nothing for --audit-log" + instead;
+  if (o.audit_stdin) return rules + "; it does nothing for --audit-stdin" + instead;
+  if (o.live.mode == netlink::AuditMode::kOff) return rules + ", which --audit-mode off turns off";
+  if (o.live.mode == netlink::AuditMode::kMulticast && !o.live.add_rules) {
+    return what + " needs procaudit's own rules, which --audit-mode multicast adds only with "
+                  "--audit-rules add (the audit pid's owner then logs these calls too)";
+  }
+  return "";
+}
+
 // Checks that apply to the options as a whole. Returns "" or one line.
 std::string CheckCombination(const ShellOptions& o) {
+  if (std::string error = CheckWatches(o); !error.empty()) return error;
   if (o.audit_stdin && !o.audit_logs.empty()) {
     return "--audit-log and --audit-stdin are two sources; give one";
   }
@@ -141,6 +190,10 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
     kAuditMode,
     kAuditBacklog,
     kAuditRules,
+    kWatchAll,
+    kWatchPid,
+    kWatchExe,
+    kWatchDir,
     kFollow,
     kAcctFile,
     kAcct,
@@ -161,6 +214,10 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       {"audit-mode", required_argument, nullptr, kAuditMode},
       {"audit-backlog", required_argument, nullptr, kAuditBacklog},
       {"audit-rules", required_argument, nullptr, kAuditRules},
+      {"watch-all", no_argument, nullptr, kWatchAll},
+      {"watch-pid", required_argument, nullptr, kWatchPid},
+      {"watch-exe", required_argument, nullptr, kWatchExe},
+      {"watch-dir", required_argument, nullptr, kWatchDir},
       {"follow", no_argument, nullptr, kFollow},
       {"acct-file", required_argument, nullptr, kAcctFile},
       {"acct", no_argument, nullptr, kAcct},
@@ -213,6 +270,24 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
         }
         o.live.add_rules = true;
         break;
+      case kWatchAll:
+      case kWatchPid:
+      case kWatchExe:
+      case kWatchDir: {
+        using Kind = netlink::FileWatch::Kind;
+        const Kind kind = c == kWatchAll   ? Kind::kAll
+                          : c == kWatchPid ? Kind::kPid
+                          : c == kWatchExe ? Kind::kExe
+                                           : Kind::kDir;
+        std::optional<netlink::FileWatch> watch =
+            netlink::MakeFileWatch(kind, optarg ? optarg : "", error);
+        if (!watch) {
+          error = std::string(WatchOption(kind)) + ": " + error;
+          return std::nullopt;
+        }
+        netlink::AddFileWatch(o.live.watches, std::move(*watch));
+        break;
+      }
       case kFollow: o.follow = true; break;
       case kAcctFile: o.acct_file = optarg; break;
       case kAcct: o.acct = true; break;

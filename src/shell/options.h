@@ -16,7 +16,7 @@ struct ShellOptions {
   std::string proc_root = "/proc";
   std::vector<std::string> audit_logs;  // --audit-log, each a path or glob, in order
   bool audit_stdin = false;             // --audit-stdin: records on stdin (auditd plugin)
-  netlink::LiveOptions live;            // --audit-mode, --audit-backlog, --audit-rules
+  netlink::LiveOptions live;  // --audit-mode, --audit-backlog, --audit-rules, --watch-*
   std::optional<std::string> acct_file;  // --acct-file: the accounting file acct tables read
   std::optional<bool> acct;              // --acct / --no-acct: live accounting (unset: auto)
   bool follow = false;                  // --follow: print new rows as events arrive

@@ -1,7 +1,10 @@
 // procaudit_register(): puts every table on a connection.
 #include <cstdlib>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "acct/live_acct.h"
 #include "procaudit.h"
@@ -25,6 +28,26 @@ constexpr RegisterFn kTables[] = {
     procaudit::RegisterFileEvents,         procaudit::RegisterAuditStatus,
     procaudit::RegisterAcctExits,          procaudit::RegisterProcessLifecycle,
 };
+
+// PROCAUDIT_WATCH's file watches into live, or one line saying why not. The extension has no
+// way to add rules beside another audit pid owner (the shell's --audit-rules add), so watches
+// need a mode that may own the audit pid.
+std::string ConfigureWatches(const char* text, procaudit::netlink::LiveOptions& live) {
+  std::string error;
+  std::optional<std::vector<procaudit::netlink::FileWatch>> watches =
+      procaudit::netlink::ParseFileWatches(text, error);
+  if (!watches) return error;
+  if (watches->empty()) return "";
+  if (live.mode == procaudit::netlink::AuditMode::kOff) {
+    return "file watches install kernel rules for the live capture, which the audit mode off "
+           "turns off";
+  }
+  if (live.mode == procaudit::netlink::AuditMode::kMulticast) {
+    return "file watches need procaudit's own rules, which the multicast audit mode never adds";
+  }
+  live.watches = std::move(*watches);
+  return "";
+}
 
 }  // namespace
 
@@ -62,6 +85,13 @@ extern "C" int procaudit_register(sqlite3* db, const sqlite3_api_routines* api,
         return SQLITE_ERROR;
       }
       live.mode = *mode;
+    }
+    if (const char* watch = std::getenv("PROCAUDIT_WATCH")) {
+      std::string error = ConfigureWatches(watch, live);
+      if (!error.empty()) {
+        if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("procaudit: PROCAUDIT_WATCH: %s", error.c_str());
+        return SQLITE_ERROR;
+      }
     }
     if (live.mode != procaudit::netlink::AuditMode::kOff) {
       const size_t capacity = ctx->events->capacity;

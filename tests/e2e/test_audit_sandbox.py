@@ -45,7 +45,8 @@ class FixtureManifestTest(unittest.TestCase):
         meta, sums = self.entries()
         self.assertEqual({name for _, name in sums},
                          {"workload.log", "workload.pacct", "workload.manifest",
-                          "workload-enriched.log", "workload-enriched.manifest"})
+                          "workload-enriched.log", "workload-enriched.manifest",
+                          "files.log", "files.manifest"})
         for digest, name in sums:
             with open(os.path.join(FIXTURES, name), "rb") as f:
                 self.assertEqual(hashlib.sha256(f.read()).hexdigest(), digest, name)

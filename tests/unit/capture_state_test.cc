@@ -34,6 +34,17 @@ TEST(CaptureState, SerializesAndParsesBack) {
   ASSERT_TRUE(back->backlog_limit);
   EXPECT_EQ(back->backlog_limit->before, 64u);
   EXPECT_FALSE(back->backlog_wait_time);
+  EXPECT_TRUE(back->watches.empty());
+}
+
+TEST(CaptureState, WatchesAreOneLineEachAndComeBackInOrder) {
+  CaptureState s = Sample();
+  s.watches = {"pid=8175", "exe=/usr/bin/curl", "dir=/etc/my dir=x", "all"};
+  const std::string text = SerializeState(s);
+  EXPECT_NE(text.find("\nwatch=dir=/etc/my dir=x\n"), std::string::npos) << text;
+  const std::optional<CaptureState> back = ParseState(text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->watches, s.watches);
 }
 
 TEST(CaptureState, RejectsPartialOrMalformedStates) {

@@ -73,7 +73,8 @@ TEST(EventRingTest, EmptyRingHasNoRows) {
   EXPECT_EQ(r.end_eid(), 1);
   EXPECT_EQ(ring.end_eid(), 1);
   EXPECT_TRUE(r.EidsOfPid(1).empty());
-  EXPECT_EQ(r.LowerBoundTime(0), 1);
+  EXPECT_EQ(r.FirstEidFromTime(0), 1);
+  EXPECT_EQ(r.EndEidBeforeTime(0), 1);
   EXPECT_EQ(ring.usage().rows, 0u);
 }
 
@@ -195,26 +196,46 @@ TEST(EventRingTest, EidsOfPidKeepsTheSnapshotsRowsEvictedSince) {
   }
 }
 
-TEST(EventRingTest, LowerBoundTimeSearchesTheSnapshot) {
+TEST(EventRingTest, TimeIndexSearchesTheSnapshot) {
   EventRing ring(50, 8);
   AppendRows(ring, 60);  // eids 11..60, time 1,000,000 + 10 * eid
   const Reader snap(ring);
-  EXPECT_EQ(snap.LowerBoundTime(0), 11);
-  EXPECT_EQ(snap.LowerBoundTime(TimeOf(11)), 11);
-  EXPECT_EQ(snap.LowerBoundTime(TimeOf(30) - 1), 30);
-  EXPECT_EQ(snap.LowerBoundTime(TimeOf(30)), 30);
-  EXPECT_EQ(snap.LowerBoundTime(TimeOf(30) + 1), 31);
-  EXPECT_EQ(snap.LowerBoundTime(TimeOf(60)), 60);
-  EXPECT_EQ(snap.LowerBoundTime(TimeOf(60) + 1), 61);
-  // A row back in time turns the index off for later snapshots, not for this one.
+  EXPECT_EQ(snap.FirstEidFromTime(0), 11);
+  EXPECT_EQ(snap.FirstEidFromTime(TimeOf(11)), 11);
+  EXPECT_EQ(snap.FirstEidFromTime(TimeOf(30) - 1), 30);
+  EXPECT_EQ(snap.FirstEidFromTime(TimeOf(30)), 30);
+  EXPECT_EQ(snap.FirstEidFromTime(TimeOf(30) + 1), 31);
+  EXPECT_EQ(snap.FirstEidFromTime(TimeOf(60) + 1), 61);
+  // In time order, the end of "time < t" is where "time >= t" begins.
+  EXPECT_EQ(snap.EndEidBeforeTime(TimeOf(30)), 30);
+  EXPECT_EQ(snap.EndEidBeforeTime(TimeOf(30) + 1), 31);
+  EXPECT_EQ(snap.EndEidBeforeTime(0), 11);
+}
+
+// A row stamped before rows already in the ring (a syscall that blocked) widens the search by
+// its lag, for later snapshots; no row in range is ever left out.
+TEST(EventRingTest, TimeIndexToleratesRowsOutOfTimeOrder) {
+  EventRing ring(100, 8);
+  AppendRows(ring, 20);  // eids 1..20, time TimeOf(eid)
+  const Reader before(ring);
   ring.Write([](Writer& w) {
     ProcessEventRow row;
-    row.time_ms = 5;
+    row.time_ms = TimeOf(5) + 1;  // eid 21, started back between eids 5 and 6
     w.Append(row);
   });
-  AppendRows(ring, 30);
-  EXPECT_EQ(Reader(ring).LowerBoundTime(TimeOf(30)), std::nullopt);
-  EXPECT_EQ(snap.LowerBoundTime(TimeOf(30)), 30);
+  AppendRows(ring, 10);  // eids 22..31, time TimeOf(eid)
+  const Reader r(ring);
+  for (int64_t t = TimeOf(0); t <= TimeOf(32); t += 3) {
+    const int64_t from = r.FirstEidFromTime(t), end = r.EndEidBeforeTime(t);
+    for (int64_t eid = r.first_eid(); eid < r.end_eid(); ++eid) {
+      if (r.Row(eid).time_ms >= t) EXPECT_GE(eid, from) << "t=" << t;
+      else EXPECT_LT(eid, end) << "t=" << t;
+    }
+  }
+  EXPECT_EQ(r.FirstEidFromTime(TimeOf(5) + 1), 6);  // eid 21 comes later, found from 6 on
+  // Rows before TimeOf(10) may lie up to the lag (149 ms) past it: up to eid 24.
+  EXPECT_EQ(r.EndEidBeforeTime(TimeOf(10)), 25);
+  EXPECT_EQ(before.EndEidBeforeTime(TimeOf(10)), 10);  // the older snapshot had no lag
 }
 
 // The one field that may change after a row is published; existing snapshots see it.
@@ -290,7 +311,7 @@ TEST(EventRingTest, ConcurrentSnapshotsWhileAppendingAndEvicting) {
         if (r.EidsOfPid(pid) != ScanPid(r, pid)) return "EidsOfPid(" + std::to_string(pid) + ")";
         if (r.end_eid() > r.first_eid()) {
           const int64_t mid = r.first_eid() + (r.end_eid() - r.first_eid()) / 2;
-          if (r.LowerBoundTime(TimeOf(mid)) != mid) return "LowerBoundTime";
+          if (r.FirstEidFromTime(TimeOf(mid)) != mid) return "FirstEidFromTime";
         }
       }
       return "";

@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <deque>
 #include <initializer_list>
 #include <optional>
@@ -221,7 +224,8 @@ TEST(ShellHelpTest, MentionsEveryOption) {
   for (const char* opt :
        {"--table", "--list", "--json", "--csv", "--line", "--header", "--no-header", "--proc-root",
         "--audit-log", "--audit-stdin", "--audit-mode", "--audit-backlog", "--audit-rules",
-        "--follow", "--help", "--version"}) {
+        "--watch-all", "--watch-pid", "--watch-exe", "--watch-dir", "--follow", "--help",
+        "--version"}) {
     EXPECT_THAT(help, HasSubstr(opt));
   }
 }
@@ -353,6 +357,82 @@ TEST_F(ParseShellOptionsTest, FollowRejectsDotCommands) {
   std::string error;
   EXPECT_FALSE(Parse(Keep({"--follow", "SELECT 1", ".tables"}), error));
   EXPECT_EQ(error, "--follow runs SQL, not dot commands: .tables");
+}
+
+TEST_F(ParseShellOptionsTest, NoWatchesByDefault) {
+  EXPECT_THAT(Parse({})->live.watches, IsEmpty());
+}
+
+TEST_F(ParseShellOptionsTest, WatchesAreRepeatableCombinableAndKeepOrder) {
+  const std::string pid = std::to_string(getpid());
+  const auto o = Parse({"--watch-pid", pid.c_str(), "--watch-dir", "/etc", "--watch-pid=1",
+                        "--watch-exe", "/bin/sh", "--watch-dir", "/etc/"});
+  ASSERT_TRUE(o.has_value());
+  std::vector<std::string> got;
+  for (const netlink::FileWatch& w : o->live.watches) got.push_back(w.ToString());
+  // /bin/sh resolves to the shell it links to (/usr/bin/dash on Debian); /etc/ once.
+  char* sh = realpath("/bin/sh", nullptr);
+  EXPECT_THAT(got, ElementsAre("pid=" + pid, "dir=/etc", "pid=1", std::string("exe=") + sh));
+  free(sh);
+}
+
+TEST_F(ParseShellOptionsTest, WatchAllMakesTheOthersRedundant) {
+  const auto o = Parse({"--watch-dir", "/etc", "--watch-all", "--watch-pid", "1"});
+  ASSERT_TRUE(o.has_value());
+  ASSERT_EQ(o->live.watches.size(), 1u);
+  EXPECT_EQ(o->live.watches[0].ToString(), "all");
+}
+
+TEST_F(ParseShellOptionsTest, BadWatchValuesAreOneLineErrorsNamingTheOption) {
+  struct Case {
+    std::initializer_list<const char*> args;
+    const char* error;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {{"--watch-pid", "abc"}, "--watch-pid: a process id is a positive integer, not 'abc'"},
+           {{"--watch-pid", "0"}, "--watch-pid: a process id is a positive integer, not '0'"},
+           {{"--watch-dir", "etc"}, "--watch-dir: needs an absolute path, not 'etc'"},
+           {{"--watch-dir", "/no/such/dir"},
+            "--watch-dir: /no/such/dir: No such file or directory"},
+           {{"--watch-dir", "/etc/passwd"}, "--watch-dir: /etc/passwd is not a directory"},
+           {{"--watch-exe", "curl"}, "--watch-exe: needs an absolute path, not 'curl'"},
+           {{"--watch-exe", "/no/such/curl"},
+            "--watch-exe: the directory of /no/such/curl does not exist (the kernel needs it to "
+            "watch for curl)"},
+           {{"--watch-pid"}, "option needs an argument: --watch-pid"},
+       }) {
+    std::string error;
+    EXPECT_EQ(Parse(Keep(c.args), error), std::nullopt) << c.error;
+    EXPECT_EQ(error, c.error);
+  }
+}
+
+TEST_F(ParseShellOptionsTest, WatchesNeedALiveCaptureThatAddsRules) {
+  struct Case {
+    std::initializer_list<const char*> args;
+    const char* error;  // a substring
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {{"--watch-dir", "/etc", "--audit-log", "/x.log", "SELECT 1"},
+            "--watch-dir installs kernel rules for the live capture; it does nothing for "
+            "--audit-log"},
+           {{"--watch-all", "--audit-stdin", "SELECT 1"}, "it does nothing for --audit-stdin"},
+           {{"--audit-mode", "off", "--watch-pid", "1"},
+            "--watch-pid installs kernel rules for the live capture, which --audit-mode off "
+            "turns off"},
+           {{"--audit-mode", "multicast", "--watch-exe", "/bin/sh"},
+            "--watch-exe needs procaudit's own rules, which --audit-mode multicast adds only "
+            "with --audit-rules add"},
+       }) {
+    std::string error;
+    EXPECT_EQ(Parse(Keep(c.args), error), std::nullopt) << c.error;
+    EXPECT_THAT(error, HasSubstr(c.error));
+    EXPECT_THAT(error, Not(HasSubstr("\n")));
+  }
+  // Allowed: auto (unicast, or multicast with a warning at start), unicast, multicast + add.
+  EXPECT_TRUE(Parse({"--audit-mode", "multicast", "--audit-rules", "add", "--watch-all"}));
+  EXPECT_TRUE(Parse({"--audit-mode", "unicast", "--watch-all"}));
+  EXPECT_TRUE(Parse({"--watch-all", "--follow", "SELECT 1"}));
 }
 
 }  // namespace
