@@ -144,6 +144,7 @@ struct AuditStatus {
       case col::kRecords: return integer(s.records.load());
       case col::kEvents: return integer(s.events.load());
       case col::kProcessEvents: return integer(s.process_events.load());
+      case col::kFileEvents: return integer(s.file_events.load());
       case col::kBadRecords: return integer(s.bad_records.load());
       case col::kFirstBadRecord:
         if (std::string first = s.first_bad(); !first.empty()) ResultText(out, first);
@@ -157,6 +158,8 @@ struct AuditStatus {
       case col::kRingEvicted: return integer(r.store->ring().usage().evicted);
       case col::kRingStrings: return integer(r.store->ring().usage().strings);
       case col::kRingStringBytes: return integer(r.store->ring().usage().string_bytes);
+      case col::kFileRingRows: return integer(r.store->file_ring().usage().rows);
+      case col::kFileRingEvicted: return integer(r.store->file_ring().usage().evicted);
       default: return;
     }
   }

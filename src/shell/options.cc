@@ -104,9 +104,9 @@ const char* const kShellHelp =
     "      \"SELECT pid, exe, operation, path FROM file_events WHERE success = 1\"\n"
     "  sqlite3 -cmd '.load ./build/libprocaudit' :memory: \"SELECT count(*) FROM process_tree\"\n"
     "\n"
-    "Tables: process_events, process_lifecycle, acct_exits, process_tree, open_files,\n"
-    "processes, process_open_files, process_open_sockets, audit_status. Their columns: .schema TABLE,\n"
-    "or docs/tables.md.\n";
+    "Tables: process_events, file_events, process_lifecycle, acct_exits, process_tree,\n"
+    "open_files, processes, process_open_files, process_open_sockets, audit_status. Their columns:\n"
+    ".schema TABLE, or docs/tables.md.\n";
 
 namespace {
 

@@ -92,6 +92,9 @@ TEST(FileEventsRecorded, EveryRowHasAnOperationAndFailuresAnErrorName) {
   EXPECT_EQ(db.Query("SELECT DISTINCT error FROM " + f + " WHERE error IS NOT NULL ORDER BY 1"),
             (Rows{{"EACCES"}, {"EEXIST"}, {"ENOENT"}, {"ENOTEMPTY"}}));
   EXPECT_EQ(db.Value("SELECT count(*) FROM audit_status WHERE bad_records > 0"), "0");
+  EXPECT_EQ(db.Value("SELECT file_events = file_ring_rows AND file_ring_rows = (SELECT count(*) "
+                     "FROM " + f + ") AND file_ring_evicted = 0 FROM audit_status"),
+            "1");
 }
 
 TEST(FileEventsBadInput, PathRecordsOutOfOrderGiveTheSameRows) {
