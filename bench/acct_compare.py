@@ -48,7 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import Command, capture, measure_peak_rss, run_timed  # noqa: E402
-from report import code_version, command_table, write_section  # noqa: E402
+from report import code_version, command_table, find_built, write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
@@ -285,12 +285,7 @@ def main() -> int:
                     help="markdown file whose 'acct' section gets the report")
     args = ap.parse_args()
 
-    build = Path(args.build_dir)
-    if not build.is_absolute() and not (build / "procaudit").exists():
-        build = REPO / args.build_dir
-    procaudit = build / "procaudit"
-    if not os.access(procaudit, os.X_OK):
-        sys.exit(f"acct_compare.py: {procaudit} missing: cmake --build {args.build_dir}")
+    procaudit = find_built("acct_compare.py", args.build_dir, "procaudit") / "procaudit"
     sbin_path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
     dump_acct = shutil.which("dump-acct", path=sbin_path)
     lastcomm = shutil.which("lastcomm", path=sbin_path)

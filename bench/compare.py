@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from report import command_table, write_section
+from report import command_table, find_built, write_section
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -206,15 +206,11 @@ def main() -> int:
                     help="where to write the markdown report")
     args = ap.parse_args()
 
-    build = Path(args.build_dir)
-    if not build.is_absolute() and not (build / "procaudit").exists():
-        build = REPO / args.build_dir
+    build = find_built("compare.py", args.build_dir, "procaudit", "bench/proc_floor",
+                       "bench/spawn_holders")
     procaudit = build / "procaudit"
     floor = build / "bench" / "proc_floor"
     holders_bin = build / "bench" / "spawn_holders"
-    for exe in (procaudit, floor, holders_bin):
-        if not os.access(exe, os.X_OK):
-            sys.exit(f"compare.py: {exe} missing: cmake --build {args.build_dir}")
     lsof, ps = shutil.which("lsof"), shutil.which("ps")
     if not lsof or not ps:
         sys.exit("compare.py: needs lsof and ps (apt-get install lsof procps)")
@@ -278,7 +274,7 @@ def main() -> int:
         holders.stop()
 
     lines = []
-    lines.append(f"# procaudit whole-process benchmarks\n")
+    lines.append("# procaudit whole-process benchmarks\n")
     lines.append(f"{datetime.datetime.now().isoformat(timespec='seconds')}, "
                  f"{platform.node()}, Linux {platform.release()}, {os.cpu_count()} CPUs. "
                  f"spawn_holders: {args.procs} processes x {args.fds} descriptors "

@@ -29,15 +29,13 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import Command, capture, measure_peak_rss, run_timed  # noqa: E402
-from report import code_version, command_table, write_section  # noqa: E402
+from report import code_version, command_table, find_built, write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -113,13 +111,8 @@ def main() -> int:
                     help="markdown file whose 'audit' section gets the report")
     args = ap.parse_args()
 
-    build = Path(args.build_dir)
-    if not build.is_absolute() and not (build / "procaudit").exists():
-        build = REPO / args.build_dir
+    build = find_built("compare_audit.py", args.build_dir, "procaudit", "bench/auparse_floor")
     procaudit, floor = build / "procaudit", build / "bench" / "auparse_floor"
-    for exe in (procaudit, floor):
-        if not os.access(exe, os.X_OK):
-            sys.exit(f"compare_audit.py: {exe} missing: cmake --build {args.build_dir}")
     ausearch = shutil.which("ausearch", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
     if not ausearch:
         sys.exit("compare_audit.py: needs ausearch (apt-get install auditd)")

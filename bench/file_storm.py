@@ -59,7 +59,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 from audit_sandbox import (PrivateAuditd, SandboxUnavailable, check_available,  # noqa: E402
                            host_lock, read_state, read_status, rules_with_key)
 from live_procaudit import SessionError, ShellSession, cpu_seconds  # noqa: E402
-from report import code_version, write_section  # noqa: E402
+from report import code_version, find_built, write_section  # noqa: E402
 
 KEY = "procaudit_bench_file"  # the private auditd's rules
 PROCAUDIT_KEY = "procaudit"   # procaudit's own
@@ -156,7 +156,7 @@ def start_procaudit(args, pid: int) -> ShellSession:
                 raise SystemExit(f"file_storm: procaudit did not start capturing with the watch "
                                  f"of pid {pid}: {state!r}; stderr: {session.stderr.strip()}")
             time.sleep(0.05)
-        session.poll(f"SELECT file_rules FROM audit_status WHERE mode = 'unicast'",
+        session.poll("SELECT file_rules FROM audit_status WHERE mode = 'unicast'",
                      lambda rows: rows and f"pid={pid}" in (rows[0]["file_rules"] or ""),
                      timeout=HANG)
     except BaseException:
@@ -407,14 +407,8 @@ def main() -> int:
                     help="markdown file whose 'file' section gets the report")
     args = ap.parse_args()
 
-    build = Path(args.build_dir)
-    if not build.is_absolute() and not (build / "procaudit").exists():
-        build = REPO / args.build_dir
-    args.build = build.resolve()
+    args.build = find_built("file_storm", args.build_dir, "procaudit", "bench/open_storm")
     exe = args.build / "bench" / "open_storm"
-    for path in (exe, args.build / "procaudit"):
-        if not os.access(path, os.X_OK):
-            sys.exit(f"file_storm: {path} missing: cmake --build {args.build_dir}")
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     target = os.path.realpath(workdir / "target")

@@ -53,7 +53,7 @@ from audit_sandbox import (DEFAULT_RULES, PrivateAuditd, SandboxUnavailable,  # 
                            check_available, host_lock, read_state, read_status)
 from live_procaudit import (ExtensionSession, SessionError, ShellSession,  # noqa: E402
                             cpu_seconds)
-from report import code_version, write_section  # noqa: E402
+from report import code_version, find_built, write_section  # noqa: E402
 
 KEY = "procaudit_bench_live"
 TRUE = os.path.realpath("/bin/true")
@@ -303,14 +303,8 @@ def main() -> int:
                     help="markdown file whose 'live' section gets the report")
     args = ap.parse_args()
 
-    build = Path(args.build_dir)
-    if not build.is_absolute() and not (build / "procaudit").exists():
-        build = REPO / args.build_dir
-    args.build = build.resolve()
+    args.build = find_built("live_storm", args.build_dir, "procaudit", "bench/exec_storm")
     exe = args.build / "bench" / "exec_storm"
-    for path in (exe, args.build / "procaudit"):
-        if not os.access(path, os.X_OK):
-            sys.exit(f"live_storm: {path} missing: cmake --build {args.build_dir}")
     Path(args.workdir).mkdir(parents=True, exist_ok=True)
 
     kinds = {"auditd": run_auditd, "procaudit": run_procaudit, "none": run_none}

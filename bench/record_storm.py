@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from audit_sandbox import (PrivateAuditd, SandboxUnavailable, read_state,  # noqa: E402
                            read_status)
+from report import find_built  # noqa: E402
 
 KEY = "procaudit_bench"
 
@@ -58,12 +59,7 @@ def main() -> int:
                     help="kernel backlog_limit while recording (65536)")
     args = ap.parse_args()
 
-    build = Path(args.build_dir)
-    if not build.is_absolute() and not (build / "bench" / "exec_storm").exists():
-        build = REPO / args.build_dir
-    storm = build / "bench" / "exec_storm"
-    if not os.access(storm, os.X_OK):
-        sys.exit(f"record_storm.py: {storm} missing: cmake --build {args.build_dir}")
+    storm = find_built("record_storm.py", args.build_dir, "bench/exec_storm") / "bench/exec_storm"
 
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Shared by the comparison scripts: write one script's report as a section of a markdown file.
+"""Shared by the comparison scripts: find the built programs, and write one script's report as
+a section of a markdown file.
 
 bench/results/latest.md holds the report of compare.py (section "proc") and of
 compare_audit.py (section "audit"); each script replaces only its own section, between
@@ -6,12 +7,30 @@ compare_audit.py (section "audit"); each script replaces only its own section, b
 """
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
 
 # What the measured binaries are built from; bench/results/ and the scripts do not count.
 CODE_PATHS = ("CMakeLists.txt", "src", "tables", "include", "specs", "bench/CMakeLists.txt",
               "bench/*.c", "bench/*.cc")
+
+
+def find_built(script: str, build_dir: str, *programs: str) -> Path:
+    """The resolved build directory holding programs (paths relative to it): build_dir relative
+    to the current directory, else to the repository. Exits with one line naming the first
+    program missing."""
+    build = Path(build_dir)
+    if not build.is_absolute() and not (build / programs[0]).exists():
+        build = REPO / build_dir
+    build = build.resolve()
+    for program in programs:
+        if not os.access(build / program, os.X_OK):
+            sys.exit(f"{script}: {build / program} missing: cmake --build {build_dir}")
+    return build
 
 
 def code_version(repo: Path) -> str:

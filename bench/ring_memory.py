@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import code_version, write_section  # noqa: E402
+from report import code_version, find_built, write_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER_RE = re.compile(r"^(type=(\S+) msg=audit\()(\d+)\.(\d{3}):(\d+)(\).*)$", re.S)
@@ -138,12 +138,7 @@ def main() -> int:
                     help="markdown file whose 'memory' section gets the report")
     args = ap.parse_args()
 
-    build = Path(args.build_dir)
-    if not build.is_absolute() and not (build / "procaudit").exists():
-        build = REPO / args.build_dir
-    procaudit = build / "procaudit"
-    if not os.access(procaudit, os.X_OK):
-        sys.exit(f"ring_memory.py: {procaudit} missing: cmake --build {args.build_dir}")
+    procaudit = find_built("ring_memory.py", args.build_dir, "procaudit") / "procaudit"
     if not os.access("/usr/bin/time", os.X_OK):
         sys.exit("ring_memory.py: needs /usr/bin/time (apt-get install time)")
     storm = Path(args.storm).resolve()
