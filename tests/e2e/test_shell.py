@@ -126,7 +126,7 @@ class OneShotTest(unittest.TestCase):
 
     def test_tables_and_schema(self):
         r = shell(".tables")
-        self.assertEqual(r.stdout.split(), ["acct_exits", "audit_status", "open_files",
+        self.assertEqual(r.stdout.split(), ["acct_exits", "audit_status", "file_events", "open_files",
                                             "process_events", "process_lifecycle",
                                             "process_open_files", "process_open_sockets",
                                             "process_tree", "processes"])
