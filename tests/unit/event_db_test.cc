@@ -4,6 +4,7 @@
 #include "store/event_db.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,6 +157,27 @@ TEST_F(EventDbTest, RowsEvictedBeforeTheyWereWrittenLeaveAHoleTheLoadStartsAfter
   const EventRing::Reader r(restored);
   EXPECT_EQ(r.first_eid(), 9);
   EXPECT_EQ(r.end_eid(), 13);
+}
+
+// A hole that no eviction left: the load finds it by the rows it counts, not by the unstored
+// events Append noted.
+TEST_F(EventDbTest, ARowDeletedByHandIsAHoleTheLoadStartsAfter) {
+  EventRing ring(100);
+  Fill(ring, 0, 10);
+  EventDb::Open(path_)->Append(EventRing::Reader(ring), 1);  // eids 1..10
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(raw, "DELETE FROM process_events WHERE eid = 6", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto db = EventDb::Open(path_);
+  EventRing restored(100);
+  FileRing files(10);
+  db->LoadInto(restored, files);
+  const EventRing::Reader r(restored);
+  EXPECT_EQ(r.first_eid(), 7);
+  EXPECT_EQ(r.end_eid(), 11);
 }
 
 TEST_F(EventDbTest, TheLoadTakesTheNewestRowsTheRingHolds) {
