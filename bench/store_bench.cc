@@ -68,7 +68,7 @@ namespace audit = procaudit::audit;
 namespace store = procaudit::store;
 using Clock = std::chrono::steady_clock;
 
-constexpr int64_t kBatchRows = 20'000;     // one second of the target: 20,000 execs/s
+constexpr int64_t kBatchRows = 20'000;  // one second of the target: 20,000 execs/s
 constexpr double kTargetExecsPerS = 20'000;
 
 struct Options {
@@ -300,7 +300,9 @@ std::string LoadFixture(const Source& source) {
     audit::FileRing files(1);
     for (int64_t n = 0; n < options.rows;) {
       ring.Write([&](audit::EventRing::Writer& w) {
-        for (int64_t i = 0; i < kBatchRows && n < options.rows; ++i) AppendSourceRow(source, n++, w);
+        for (int64_t i = 0; i < kBatchRows && n < options.rows; ++i) {
+          AppendSourceRow(source, n++, w);
+        }
       });
       if (db->Append(audit::EventRing::Reader(ring), files.end_eid()) < 0) {
         throw std::runtime_error(db->error());
@@ -369,7 +371,8 @@ void BM_StoreRetention(benchmark::State& state, const Source* source) {
     std::unique_ptr<store::EventDb> db = store::EventDb::Open(path);
     store::Retention retention;
     retention.max_age_s = int64_t{1} << 40;  // by size only
-    retention.max_bytes = static_cast<int64_t>(static_cast<double>(db->usage().bytes) * (1 - fraction));
+    retention.max_bytes =
+        static_cast<int64_t>(static_cast<double>(db->usage().bytes) * (1 - fraction));
     const auto t0 = Clock::now();
     const int64_t n = db->ApplyRetention(retention, 0);
     const std::chrono::duration<double> took = Clock::now() - t0;
