@@ -50,8 +50,7 @@ SOURCES = {
 
 def run_bench(bench: Path, store_dir: str, repetitions: int, out: Path) -> dict:
     argv = [str(bench), f"--dir={store_dir}", f"--benchmark_repetitions={repetitions}",
-            "--benchmark_report_aggregates_only=true", f"--benchmark_out={out}",
-            "--benchmark_out_format=json"]
+            f"--benchmark_out={out}", "--benchmark_out_format=json"]
     print("store_compare: " + " ".join(argv), file=sys.stderr)
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     if proc.returncode != 0:
@@ -60,16 +59,22 @@ def run_bench(bench: Path, store_dir: str, repetitions: int, out: Path) -> dict:
 
 
 def medians(data: dict) -> dict[str, dict]:
-    """The median aggregate of each benchmark, by its name without the
-    /iterations:N/manual_time suffixes."""
-    out = {}
+    """The median aggregate of each benchmark (the only run when there is one repetition), by
+    its name without the /iterations:N/manual_time suffixes, with the range of the
+    repetitions' rows/s added as rate_min and rate_max."""
+    out: dict[str, dict] = {}
+    rates: dict[str, list[float]] = {}
     for b in data["benchmarks"]:
-        if b.get("aggregate_name") == "median" or b.get("run_type") == "iteration":
-            name = b["run_name"].split("/iterations:")[0]
-            if b.get("error_occurred"):
-                sys.exit(f"store_compare: {name}: {b.get('error_message')}")
-            if name not in out or b.get("aggregate_name") == "median":
-                out[name] = b
+        name = b["run_name"].split("/iterations:")[0]
+        if b.get("error_occurred"):
+            sys.exit(f"store_compare: {name}: {b.get('error_message')}")
+        if b.get("run_type") == "iteration":
+            rates.setdefault(name, []).append(b["items_per_second"])
+            out.setdefault(name, b)
+        elif b.get("aggregate_name") == "median":
+            out[name] = b
+    for name, b in out.items():
+        b["rate_min"], b["rate_max"] = min(rates[name]), max(rates[name])
     return out
 
 
@@ -145,18 +150,25 @@ def report(data: dict, m: dict[str, dict], commit: str, loads: tuple[float, floa
     lines.append("Every benchmark (medians; batch = one Append of 20,000 rows, one transaction; "
                  "CPU: Append's own, on its thread; the rest of a batch's time waits for the "
                  "disk):\n")
-    lines.append("| benchmark | rows/s | batch ms median | batch ms max | CPU µs/row | bytes/row "
-                 "| WAL peak MB | file MB |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    lines.append("| benchmark | rows/s | rows/s min - max | batch ms median | batch ms max | "
+                 "CPU µs/row | bytes/row | WAL peak MB | file MB |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 
     def cell(b: dict, key: str, digits: int = 1) -> str:
         return f"{b[key]:.{digits}f}" if key in b else "-"
     for name, b in m.items():
         file_mb = b.get("file_MB", b.get("file_MB_after"))
-        lines.append(f"| `{name}` | {fmt(b['items_per_second'])} | {cell(b, 'batch_ms_median')} "
+        lines.append(f"| `{name}` | {fmt(b['items_per_second'])} | {fmt(b['rate_min'])} - "
+                     f"{fmt(b['rate_max'])} | {cell(b, 'batch_ms_median')} "
                      f"| {cell(b, 'batch_ms_max')} | {cell(b, 'cpu_us_per_event', 2)} | "
                      f"{cell(b, 'bytes_per_event', 0)} | {cell(b, 'wal_peak_MB')} | "
                      f"{f'{file_mb:.0f}' if file_mb is not None else '-'} |")
+    cpu = [m[f"BM_StoreAppend/{s}"]["cpu_us_per_event"] for s in sources]
+    lines.append(f"\nAppend's own CPU is {min(cpu):.2f}-{max(cpu):.2f} µs a row, a ceiling of "
+                 f"{fmt(1e6 / max(cpu))} rows/s on one core; the rest of a batch's time is the "
+                 "WAL's writes and the checkpoints' fsync, which vary with the disk from run to "
+                 "run (the min - max column). \"Not cached\" drops the file from this kernel's "
+                 "page cache (posix_fadvise); a VM's host may still cache it.")
     return "\n".join(lines) + "\n", ok
 
 
