@@ -17,6 +17,7 @@
 #include "netlink/live_capture.h"
 #include "procaudit.h"
 #include "shell/progress.h"
+#include "shell/tree_output.h"
 #include "sql/register.h"
 
 namespace procaudit {
@@ -62,16 +63,21 @@ void InterruptQuery(int) {
   if (sqlite3* db = g_interrupt_db) sqlite3_interrupt(db);
 }
 
-bool DefaultHeaders(OutputMode mode) { return mode != OutputMode::kList; }
+// A tree reads as pstree's does, without a header, unless asked for one.
+bool DefaultHeaders(OutputMode mode) {
+  return mode != OutputMode::kList && mode != OutputMode::kTree;
+}
 
 constexpr const char* kDotHelp =
-    ".headers on|off     show column names in list and csv modes\n"
+    ".headers on|off     show column names in list, csv and tree modes\n"
     ".help               this text\n"
-    ".mode [MODE]        show or set the output mode: table, list, json, csv, line\n"
+    ".mode [MODE]        show or set the output mode: table, list, json, csv, line, tree\n"
     ".quit, .exit        leave the shell\n"
     ".schema [TABLE]     the columns of every table, or of TABLE\n"
     ".tables [PATTERN]   the tables, or those whose name matches a LIKE pattern\n"
     "\n"
+    "Tree mode draws rows that have pid and ppid (or parent) columns as a process tree,\n"
+    "like pstree, with the other columns beside each pid.\n"
     "Statements end with ';' and may span lines. Table reference: docs/tables.md.\n";
 
 }  // namespace
@@ -215,6 +221,12 @@ bool Shell::RunSql(std::string_view sql) {
     if (ncol > 0) {
       std::vector<std::string> columns;
       for (int i = 0; i < ncol; ++i) columns.emplace_back(sqlite3_column_name(stmt, i));
+      std::string why;
+      if (mode_ == OutputMode::kTree && !FindTreeColumns(columns, why)) {
+        std::fprintf(err_, "Error: %s\n", why.c_str());
+        sqlite3_finalize(stmt);
+        return false;
+      }
       printer = MakePrinter(mode_, headers_, out_);
       printer->Begin(columns);
     }
@@ -244,7 +256,7 @@ bool Shell::SetMode(std::string_view args) {
   }
   const auto mode = ParseOutputMode(args);
   if (!mode) {
-    std::fprintf(err_, "Error: unknown mode '%.*s': use table, list, json, csv or line\n",
+    std::fprintf(err_, "Error: unknown mode '%.*s': use table, list, json, csv, line or tree\n",
                  static_cast<int>(args.size()), args.data());
     return false;
   }

@@ -146,6 +146,155 @@ class OneShotTest(unittest.TestCase):
         self.assertEqual(r.stdout, "1\n")
 
 
+AUDIT_FIXTURES = os.path.join(SOURCE_DIR, "tests/fixtures/audit")
+
+
+def tree_env(utf8):
+    """The environment with a locale that says UTF-8, or the C locale."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_CTYPE", "LANG")}
+    env["LANG" if utf8 else "LC_ALL"] = "C.UTF-8" if utf8 else "C"
+    return env
+
+
+def parse_tree(text):
+    """The lines of a drawn tree as (depth, pid, parent line's pid or None, rest of the line)."""
+    nodes, path = [], []
+    for line in text.splitlines():
+        m = re.match(r"^((?:[\u2502 |][ ]|[\u251c\u2514|`][\u2500-])*)(\d+)(.*)$", line)
+        assert m, "not a tree line: %r" % line
+        depth = len(m.group(1)) // 2
+        assert depth <= len(path), "line deeper than its parent: %r" % line
+        del path[depth:]
+        nodes.append((depth, int(m.group(2)), path[-1] if path else None, m.group(3).strip()))
+        path.append(int(m.group(2)))
+    return nodes
+
+
+def read_manifest(name):
+    """The cases of a fixture manifest: a list of {key: value} per line, the header first."""
+    with open(os.path.join(AUDIT_FIXTURES, name)) as f:
+        return [dict(w.split("=", 1) for w in line.split()) for line in f if line.strip()]
+
+
+class TreeTest(unittest.TestCase):
+    """--tree and .mode tree: rows with pid and ppid (or parent) drawn as pstree draws them."""
+
+    def test_process_tree_has_pid_1_as_a_root_and_this_process_under_its_ancestors(self):
+        chain, pid = [], os.getpid()
+        while pid != 0:  # this process, its parent, ... up to the top
+            chain.append(pid)
+            with open("/proc/%d/stat" % pid) as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        p = subprocess.Popen([SHELL, "--tree", "SELECT pid, ppid, name FROM process_tree"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=tree_env(utf8=True))
+        out, err = p.communicate(timeout=60)
+        self.assertEqual((p.returncode, err), (0, ""))
+        self.assertIn("\u2514\u2500", out)  # box drawing in a UTF-8 locale
+        nodes = parse_tree(out)
+        with open("/proc/1/comm") as f:
+            init = f.read().strip()
+        self.assertIn((0, 1, None, init), nodes)  # pid 1 a root, its name beside it
+        parent_of = {n[1]: n[2] for n in nodes}
+        for child, parent in zip(chain, chain[1:]):
+            self.assertEqual(parent_of[child], parent, "pid %d in\n%s" % (child, out))
+        self.assertIsNone(parent_of[chain[-1]])  # the top of the chain is a root
+        self.assertEqual(parent_of[p.pid], os.getpid())  # procaudit itself, under this test
+        self.assertEqual(len(nodes), len(parent_of))  # a snapshot: every pid once
+
+    def test_ascii_connectors_outside_a_utf8_locale(self):
+        r = shell("--tree", "SELECT pid, ppid FROM process_tree", env=tree_env(utf8=False))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotRegex(r.stdout, "[\u2500-\u257f]")
+        self.assertIn("`-", r.stdout)
+        parse_tree(r.stdout)
+
+    def test_hand_made_rows_reuse_loops_and_missing_parents(self):
+        sql = ("WITH t(pid, ppid, name) AS (VALUES (1, 0, 'init'), (5, 6, 'a'), (6, 5, 'b'), "
+               "(7, 7, 'self'), (8, 1, 'old'), (8, 1, 'again'), (9, 8, 'child'), "
+               "(10, NULL, 'orphan')) SELECT * FROM t")
+        r = shell("--tree", sql, env=tree_env(utf8=False))
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertEqual(r.stdout,
+                         "1      init\n"
+                         "|-8    old\n"
+                         "`-8    again\n"  # both rows of pid 8, in row order
+                         "  `-9  child\n"  # under the nearest earlier row of pid 8
+                         "5      a\n"      # 5 and 6 name each other: cut at the earlier row
+                         "`-6    b\n"
+                         "7      self\n"   # its own parent
+                         "10     orphan\n")
+
+    def test_mode_tree_with_headers_and_parent_column(self):
+        r = shell("--audit-mode", "off", input=".mode tree\n.headers on\nWITH t(pid, parent, name) "
+                  "AS (VALUES (1, NULL, 'a'), (2, 1, 'b')) SELECT name, pid, parent FROM t;\n"
+                  ".mode\n", env=tree_env(utf8=False))
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertEqual(r.stdout, "pid  name\n1    a\n`-2  b\ntree\n")
+
+    def test_without_the_tree_columns_one_line_and_no_output(self):
+        cases = [("SELECT pid, name FROM process_tree", "no ppid or parent column"),
+                 ("SELECT ppid FROM process_tree", "no pid column"),
+                 ("SELECT 1 AS x", "neither")]
+        for sql, missing in cases:
+            with self.subTest(sql=sql):
+                r = shell("--tree", sql)
+                self.assertEqual((r.returncode, r.stdout), (1, ""))
+                self.assertEqual(r.stderr, "Error: tree mode needs a pid column and a ppid (or "
+                                           "parent) column; the result has %s\n" % missing)
+
+    def check_fixture_tree(self, out, manifest):
+        """The workload's processes hang as its manifest says, every row of them."""
+        cases = read_manifest(manifest)
+        runner = int(cases[0]["runner_pid"])
+        expected = {}  # pid -> its parent
+        for case in cases[1:]:
+            pid = int(case["pid"])
+            expected[pid] = runner
+            for key, value in case.items():
+                if key.endswith("_pid") and key != "ns_child_pid":
+                    expected[int(value)] = pid
+            if "ns_child_pid" in case:
+                expected[int(case["ns_child_pid"])] = int(case["ns_init_pid"])
+        nodes = parse_tree(out)
+        seen = set()
+        for depth, pid, parent, _ in nodes:
+            if pid in expected:
+                seen.add(pid)
+                self.assertEqual(parent, expected[pid], "pid %d in\n%s" % (pid, out))
+        self.assertEqual(seen, set(expected))
+        self.assertEqual([n[:3] for n in nodes if n[1] == runner][0], (0, runner, None))
+        return nodes
+
+    def test_process_lifecycle_of_the_recorded_workload(self):
+        r = shell("--audit-log", os.path.join(AUDIT_FIXTURES, "workload.log"),
+                  "--acct-file", os.path.join(AUDIT_FIXTURES, "workload.pacct"),
+                  "--tree", "SELECT pid, ppid, path, exit_code, signal FROM process_lifecycle",
+                  env=tree_env(utf8=True))
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        nodes = self.check_fixture_tree(r.stdout, "workload.manifest")
+        rows = shell("--audit-log", os.path.join(AUDIT_FIXTURES, "workload.log"),
+                     "--acct-file", os.path.join(AUDIT_FIXTURES, "workload.pacct"),
+                     "SELECT count(*) FROM process_lifecycle")
+        self.assertEqual(len(nodes), int(rows.stdout))  # every row drawn once
+        endings = [c for c in read_manifest("workload.manifest")[1:] if c["case"] == "endings"][0]
+        killed = [n for n in nodes if n[1] == int(endings["sigkill_pid"])]
+        self.assertEqual(killed[0][3].split()[-1], "9")  # the other columns beside the pid
+
+    def test_process_events_of_the_recorded_workloads(self):
+        for log, manifest in (("workload.log", "workload.manifest"),
+                              ("workload-enriched.log", "workload-enriched.manifest")):
+            with self.subTest(log=log):
+                sql = "SELECT pid, ppid, syscall, path FROM process_events"
+                r = shell("--audit-log", os.path.join(AUDIT_FIXTURES, log), "--tree", sql,
+                          env=tree_env(utf8=False))
+                self.assertEqual((r.returncode, r.stderr), (0, ""))
+                nodes = self.check_fixture_tree(r.stdout, manifest)
+                count = shell("--audit-log", os.path.join(AUDIT_FIXTURES, log),
+                              "SELECT count(*) FROM process_events")
+                self.assertEqual(len(nodes), int(count.stdout))  # each event row a node
+
+
 class UnprivilegedTest(unittest.TestCase):
     """Another user's exe and fd/ are unreadable: NULLs and skipped rows, never an error."""
 
@@ -572,6 +721,30 @@ class FollowTest(unittest.TestCase):
             # Only warnings: auditing off, or rules that do not record every exec.
             for line in err.splitlines():
                 self.assertTrue(line.startswith("procaudit: warning: "), err)
+
+
+
+class FollowTreeTest(unittest.TestCase):
+    """--follow --tree over --audit-stdin."""
+
+    def test_tree_mode_draws_each_round_as_a_tree(self):
+        sql = "SELECT pid, ppid, syscall FROM process_events"
+        want = shell("--audit-log", WORKLOAD_LOG, "SELECT count(*) FROM process_events")
+        f = Follower(self, "--tree", sql)
+        f.write("".join(workload_pieces(1)))
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        nodes = parse_tree("".join(rest))
+        self.assertEqual(len(nodes), int(want.stdout))
+        self.assertTrue(any(depth > 0 for depth, *_ in nodes))
+
+    def test_tree_mode_without_the_tree_columns_is_one_line(self):
+        f = Follower(self, "--tree", "SELECT pid, syscall FROM process_events")
+        code, rest, err = f.finish()
+        self.assertEqual((code, rest), (1, []))
+        self.assertEqual(err, "Error: tree mode needs a pid column and a ppid (or parent) column; "
+                              "the result has no ppid or parent column\n")
 
 
 if __name__ == "__main__":
