@@ -6,8 +6,10 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shell/options.h"
 #include "shell/output.h"
@@ -73,10 +75,18 @@ class Shell {
   void PrintTables(std::string_view pattern);
   void PrintSchema(std::string_view table);
   bool SetMode(std::string_view args);
+  // .read FILE: its statements and dot commands, stopping at the first error.
+  bool ReadFile(const std::string& path);
+  // .output [FILE] and .once FILE: where the output goes (out_); no FILE or "stdout": stdout.
+  bool RedirectOutput(const std::vector<std::string>& args, bool once);
+  void RestoreOutput();
+  // Runs one prepared statement, printing its rows; false (and the error printed) on failure.
+  bool RunStatement(sqlite3_stmt* stmt);
   // Opens --audit-log / --audit-stdin as the session's event source. Throws with one line.
   void OpenSessionSource(const ShellOptions& options);
 
-  std::FILE* out_;
+  std::FILE* out_;          // stdout_, or the file of .output / .once
+  std::FILE* const stdout_;  // the shell's own output, where .output without a file goes back
   std::FILE* err_;
   sqlite3* db_ = nullptr;
   OutputMode mode_;
@@ -85,6 +95,9 @@ class Shell {
   bool quit_ = false;
   bool discard_input_ = false;  // Ctrl-C at the prompt: drop the statement being typed
   bool acct_required_ = false;  // --acct: live accounting failing to start is an error
+  bool timer_ = false;          // .timer on: each statement's time after its rows
+  bool output_once_ = false;    // .once: out_ goes back to stdout_ after the next statements
+  int read_depth_ = 0;          // .read files being run, one inside another
   std::string error_;
   std::shared_ptr<TableContext> context_;
 };

@@ -146,6 +146,124 @@ class OneShotTest(unittest.TestCase):
         self.assertEqual(r.stdout, "1\n")
 
 
+class DotCommandTest(unittest.TestCase):
+    """.headers, .timer, .read, .output and .once, in scripts and one-shot arguments."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def path(self, name, text=None):
+        path = os.path.join(self.dir, name)
+        if text is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        return path
+
+    def script(self, text):
+        return shell("--audit-mode", "off", input=text)
+
+    def test_headers_on_and_off(self):
+        r = self.script(".headers on\nSELECT 1 AS a;\n.headers off\nSELECT 2 AS b;\n")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "a\n1\n2\n", ""))
+
+    def test_headers_needs_on_or_off(self):
+        r = self.script(".headers maybe\n")
+        self.assertEqual((r.returncode, r.stderr), (1, "Error: usage: .headers on|off\n"))
+
+    def test_timer_prints_run_time_after_the_rows_of_each_statement(self):
+        r = self.script(".timer on\nSELECT 1; SELECT 2;\n.timer off\nSELECT 3;\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual([lines[0], lines[2], lines[4]], ["1", "2", "3"])
+        for line in (lines[1], lines[3]):  # sqlite3's format
+            self.assertRegex(line, r"^Run Time: real \d+\.\d{3} user \d+\.\d{6} sys \d+\.\d{6}$")
+        self.assertEqual(len(lines), 5)
+
+    def test_timer_needs_on_or_off(self):
+        r = shell(".timer")
+        self.assertEqual((r.returncode, r.stderr), (1, "Error: usage: .timer on|off\n"))
+
+    def test_read_runs_statements_and_dot_commands_nested(self):
+        inner = self.path("inner.sql", ".mode json\nSELECT 2 AS two;\n")
+        outer = self.path("outer with space.sql",
+                          "SELECT 1;\n.read '%s'\nSELECT\n  3 AS three" % inner)  # no ';' at EOF
+        r = shell(".read '%s'" % outer, "SELECT 4 AS four")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, '1\n[\n  {"two":2}\n]\n[\n  {"three":3}\n]\n[\n  {"four":4}\n]\n')
+
+    def test_an_error_stops_the_file_and_the_script(self):
+        bad = self.path("bad.sql", "SELECT 1;\nSELECT bogus;\nSELECT 3;\n")
+        r = self.script(".read %s\nSELECT 4;\n" % bad)
+        self.assertEqual((r.returncode, r.stdout), (1, "1\n"))
+        self.assertEqual(r.stderr, "Error: no such column: bogus\n")
+
+    def test_read_of_a_missing_file_is_one_line_naming_it(self):
+        missing = self.path("missing.sql")
+        r = shell(".read " + missing)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "Error: cannot open '%s': No such file or directory\n" % missing)
+        r = shell(".read " + self.dir)
+        self.assertEqual(r.stderr, "Error: cannot open '%s': Is a directory\n" % self.dir)
+        r = shell(".read")
+        self.assertEqual((r.returncode, r.stderr), (1, "Error: usage: .read FILE\n"))
+
+    def test_a_file_that_reads_itself_stops_at_the_depth_limit(self):
+        loop = self.path("loop.sql")
+        self.path("loop.sql", "SELECT 'x';\n.read %s\n" % loop)
+        r = shell(".read " + loop)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stdout, "x\n" * 16)
+        self.assertEqual(r.stderr, "Error: .read %s: files read one inside another more than 16 "
+                                   "deep\n" % loop)
+
+    def test_output_goes_to_a_private_file_then_back_to_stdout(self):
+        out = self.path("out.txt")
+        r = self.script("SELECT 1;\n.output %s\nSELECT 2;\n.tables process_tr%%\n.output\n"
+                        "SELECT 3;\n.output %s\nSELECT 4;\n.output stdout\nSELECT 5;\n" % (out, out))
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "1\n3\n5\n", ""))
+        with open(out) as f:
+            self.assertEqual(f.read(), "4\n")  # truncated when opened again
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o600)
+
+    def test_output_file_gets_everything_until_changed(self):
+        out = self.path("out.txt")
+        r = self.script(".output %s\nSELECT 2;\n.tables process_tr%%\n.mode\n" % out)
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
+        with open(out) as f:
+            self.assertEqual(f.read(), "2\nprocess_tree\nlist\n")
+
+    def test_once_takes_only_the_next_statement(self):
+        once = self.path("once.txt")
+        r = self.script(".once %s\nSELECT 2; SELECT 'same line';\nSELECT 3;\n" % once)
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "3\n", ""))
+        with open(once) as f:
+            self.assertEqual(f.read(), "2\nsame line\n")
+        self.assertEqual(stat.S_IMODE(os.stat(once).st_mode), 0o600)
+        r = shell(".once")
+        self.assertEqual((r.returncode, r.stderr), (1, "Error: usage: .once FILE\n"))
+
+    def test_once_in_one_shot_arguments(self):
+        once = self.path("once.txt")
+        r = shell(".once " + once, "SELECT 1", "SELECT 2")
+        self.assertEqual((r.returncode, r.stdout), (0, "2\n"), r.stderr)
+        with open(once) as f:
+            self.assertEqual(f.read(), "1\n")
+
+    def test_unwritable_output_is_one_line_and_output_stays(self):
+        bad = os.path.join(self.dir, "no", "such", "dir.txt")
+        r = self.script("SELECT 1;\n.output %s\n" % bad)
+        self.assertEqual((r.returncode, r.stdout), (1, "1\n"))
+        self.assertEqual(r.stderr, "Error: cannot open '%s': No such file or directory\n" % bad)
+
+    def test_help_lists_the_commands(self):
+        r = shell(".help")
+        for command in (".headers", ".mode", ".once", ".output", ".read", ".timer", ".schema"):
+            self.assertIn("\n" + command + " ", "\n" + r.stdout)
+        self.assertIn("tree", r.stdout)
+        self.assertIn("--tree", shell("--help").stdout)
+
+
 AUDIT_FIXTURES = os.path.join(SOURCE_DIR, "tests/fixtures/audit")
 
 
@@ -427,6 +545,22 @@ class InteractiveTest(unittest.TestCase):
         out = self.converse(["SELECT 'dropped'", "AS d\x03", "SELECT 'kept' AS k;", ".quit"])
         self.assertNotIn("| dropped |", out)
         self.assertIn("| kept |", out)
+
+    def test_history_of_one_session_is_recalled_in_the_next(self):
+        self.converse(["SELECT 'remembered' AS h;", ".quit"])
+        # Ctrl-P twice: the line before the last (".quit"), then Enter.
+        out = self.converse(["\x10\x10", ".quit"])
+        self.assertIn("| remembered |", out)
+
+    def test_read_stops_its_file_at_an_error_not_the_session(self):
+        path = os.path.join(self.home, "bad.sql")
+        with open(path, "w") as f:
+            f.write("SELECT 'one' AS x;\nSELECT bogus;\nSELECT 'three' AS y;\n")
+        out = self.converse([".read " + path, "SELECT 'after' AS a;", ".quit"])
+        self.assertIn("| one |", out)
+        self.assertIn("Error: no such column: bogus", out)
+        self.assertNotIn("three", out)
+        self.assertIn("| after |", out)
 
     def test_sigterm_at_the_prompt_exits_143_and_restores_the_terminal(self):
         pid, fd = pty.fork()
