@@ -19,6 +19,7 @@
 #include "generated/table_specs.h"
 #include "netlink/live_capture.h"
 #include "procaudit.h"
+#include "shell/line_editor.h"
 #include "shell/progress.h"
 #include "shell/tree_output.h"
 #include "sql/register.h"
@@ -118,7 +119,8 @@ constexpr const char* kDotHelp =
     "\n"
     "Tree mode draws rows that have pid and ppid (or parent) columns as a process tree,\n"
     "like pstree, with the other columns beside each pid.\n"
-    "Statements end with ';' and may span lines. Table reference: docs/tables.md.\n";
+    "Statements end with ';' and may span lines. Tab completes table and column names,\n"
+    "keywords and dot commands. Table reference: docs/tables.md.\n";
 
 }  // namespace
 
@@ -302,6 +304,8 @@ bool Shell::RunStatement(sqlite3_stmt* stmt) {
       ok = false;
     }
   }
+  // A statement that writes may have created or dropped a table: names to complete change.
+  if (!sqlite3_stmt_readonly(stmt)) vocabulary_.reset();
   sqlite3_finalize(stmt);
   return ok;
 }
@@ -485,6 +489,11 @@ bool Shell::RunDotCommand(std::string_view line) {
   return true;
 }
 
+std::vector<std::string> Shell::Complete(std::string_view before, std::string_view word) {
+  if (!vocabulary_) vocabulary_ = ReadCompletionVocabulary(db_);
+  return CompletionCandidates(before, word, *vocabulary_);
+}
+
 template <class NextLine>
 bool Shell::RunLines(NextLine next_line, bool stop_on_error, bool interactive) {
   bool all_ok = true;
@@ -542,8 +551,11 @@ int Shell::RunInteractive() {
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
     history = std::string(home) + "/.procaudit_history";
   }
+  rl_readline_name = "procaudit";  // for $if procaudit in ~/.editrc
   using_history();
   if (!history.empty()) read_history(history.c_str());
+  InstallCompletion(
+      [this](std::string_view before, std::string_view word) { return Complete(before, word); });
   // Ctrl-C stops the running statement, not the session (and its history). It is handled in
   // this thread, not by the signal thread (shell/signals.h): libedit must see it too.
   g_interrupt_db = db_;
@@ -578,6 +590,7 @@ int Shell::RunInteractive() {
     return line;
   };
   RunLines(next, /*stop_on_error=*/false, /*interactive=*/true);
+  RemoveCompletion();
   ForgetTerminal();
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   sigaction(SIGINT, &previous, nullptr);

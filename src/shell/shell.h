@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shell/completion.h"
 #include "shell/options.h"
 #include "shell/output.h"
 #include "shell/signals.h"
@@ -39,6 +40,9 @@ class Shell {
 
   // Reads statements from a non-interactive stream until EOF; false if any failed.
   bool RunScript(std::FILE* in);
+  // The words that complete `word`, typed after `before` on its line (shell/completion.h), from
+  // the session's names, read once and again after a statement that may change the schema.
+  std::vector<std::string> Complete(std::string_view before, std::string_view word);
   // The interactive loop with line editing and history; returns the exit code.
   int RunInteractive();
 
@@ -98,6 +102,7 @@ class Shell {
   bool timer_ = false;          // .timer on: each statement's time after its rows
   bool output_once_ = false;    // .once: out_ goes back to stdout_ after the next statements
   int read_depth_ = 0;          // .read files being run, one inside another
+  std::optional<CompletionVocabulary> vocabulary_;  // unset: read again when next needed
   std::string error_;
   std::shared_ptr<TableContext> context_;
 };

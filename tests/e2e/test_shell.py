@@ -562,6 +562,48 @@ class InteractiveTest(unittest.TestCase):
         self.assertNotIn("three", out)
         self.assertIn("| after |", out)
 
+    # Tab completion, typed as a user types it: libedit reads the keys from the terminal.
+    def test_tab_completes_a_table_name(self):
+        out = self.converse(["SELECT 'done' AS r FROM process_tr\t LIMIT 1;", ".quit"])
+        self.assertIn("FROM process_tree", out)
+        self.assertIn("| done |", out)
+
+    def test_tab_completes_the_common_prefix_and_lists_the_candidates(self):
+        out = self.converse(["SELECT * FROM proc\t\t;", ".quit"])
+        for name in ("process_events", "process_lifecycle", "process_open_files", "process_tree",
+                     "processes"):
+            self.assertIn(name, out)
+        # Enter ran the line as completed: the common prefix, which is no table.
+        self.assertIn("Error: no such table: process\r\n", out)
+
+    def test_tab_completes_a_column_name_and_a_keyword(self):
+        out = self.converse(["SELECT ppi\t FROM process_tree wher\t pid = 1;", ".quit"])
+        self.assertIn("SELECT ppid  FROM process_tree where  pid = 1;", out)
+        self.assertIn("| ppid |", out)
+
+    def test_tab_completes_dot_commands_and_their_arguments(self):
+        out = self.converse([".ti\t o\t\t", ".mode tr\t", "SELECT 1 AS pid, 0 AS ppid;",
+                             ".quit"])
+        self.assertIn(".timer ", out)
+        self.assertRegex(out, r"off\s+on")  # .timer's two arguments listed
+        self.assertIn(".mode tree", out)
+        self.assertIn("Error: usage: .timer on|off", out)  # the line ran as ".timer o"
+        self.assertRegex(out, r"\r\n1\r\n")  # tree mode drew the row
+
+    def test_tab_completes_a_file_name_after_read(self):
+        with open(os.path.join(self.home, "only_file.sql"), "w") as f:
+            f.write("SELECT 'from the file' AS f;\n")
+        out = self.converse([".read %s/only_f\t" % self.home, ".quit"])
+        self.assertIn("| from the file |", out)
+
+    def test_new_tables_complete_after_the_statement_that_made_them(self):
+        out = self.converse(["SELECT 1 FROM process_tr\t LIMIT 0;",  # names read, and cached
+                             "CREATE TABLE zebra_notes(stripes);",
+                             "INSERT INTO zebra_notes VALUES (7);",
+                             "SELECT strip\t FROM zebra_n\t;", ".quit"])
+        self.assertIn("SELECT stripes  FROM zebra_notes ;", out)
+        self.assertIn("| stripes |", out)
+
     def test_sigterm_at_the_prompt_exits_143_and_restores_the_terminal(self):
         pid, fd = pty.fork()
         if pid == 0:
