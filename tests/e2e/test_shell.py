@@ -10,6 +10,7 @@ import select
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import tempfile
 import termios
@@ -899,9 +900,111 @@ class FollowTest(unittest.TestCase):
                 self.assertTrue(line.startswith("procaudit: warning: "), err)
 
 
+def json_rows(lines):
+    return [json.loads(line) for line in lines]
 
-class FollowTreeTest(unittest.TestCase):
-    """--follow --tree over --audit-stdin."""
+
+def canonical(rows):
+    """Rows as sorted JSON texts: the same rows in any order compare equal, duplicates kept."""
+    return sorted(json.dumps(r, sort_keys=True) for r in rows)
+
+
+class FollowEveryTableTest(unittest.TestCase):
+    """--follow with each event table: file_events, acct_exits and process_lifecycle (FollowTest
+    covers process_events), over --audit-stdin so no kernel state is touched."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def read_rows(self, follower, n, timeout=30):
+        """The next n JSON rows the follower prints (fewer if it ends or time runs out)."""
+        rows, deadline = [], time.monotonic() + timeout
+        while len(rows) < n and time.monotonic() < deadline:
+            try:
+                line = follower.next_line(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            rows.append(json.loads(line))
+        return rows
+
+    def test_file_events(self):
+        log = os.path.join(AUDIT_FIXTURES, "files.log")
+        sql = "SELECT eid, pid, operation, syscall, path, target, success FROM file_events"
+        want = json.loads(shell("--audit-log", log, "--json", sql).stdout)
+        self.assertGreater(len(want), 30)
+        f = Follower(self, "--json", sql)
+        with open(log) as records:
+            lines = records.readlines()
+        half = len(lines) // 2
+        f.write("".join(lines[:half]))
+        rows = self.read_rows(f, 1)  # rows come while the input is still open
+        self.assertEqual(len(rows), 1)
+        f.write("".join(lines[half:]))
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual(rows + json_rows(rest), want)  # in order, each once
+
+    def test_acct_exits_of_a_growing_accounting_file(self):
+        with open(os.path.join(AUDIT_FIXTURES, "workload.pacct"), "rb") as src:
+            records = src.read()
+        growing = os.path.join(self.dir, "pacct")
+        open(growing, "wb").close()
+        sql = "SELECT pid, ppid, comm, exit_code, signal FROM acct_exits"
+        want = json.loads(shell("--acct-file", os.path.join(AUDIT_FIXTURES, "workload.pacct"),
+                                "--json", sql).stdout)
+        f = Follower(self, "--acct-file", growing, "--json", sql)
+        half = len(records) // 64 // 2 * 64
+        rows = []
+        for piece in (records[:half], records[half:]):
+            with open(growing, "ab") as out:  # as the kernel appends a record per exit
+                out.write(piece)
+            rows += self.read_rows(f, len(piece) // 64)
+        self.assertEqual(rows, want)
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, rest, err), (0, [], ""))
+
+    def shifted_workload(self):
+        """workload.log and workload.pacct moved in time so the workload runs 3 s from now:
+        followed, the records arrive as a live capture's would, a little before each end is due
+        (acct-only ends wait a few seconds of wall time for audit's records, then print)."""
+        with open(os.path.join(AUDIT_FIXTURES, "workload.log")) as f:
+            log = f.read()
+        stamp = re.compile(r"audit\((\d+)\.")
+        delta = int(time.time()) + 3 - min(int(m) for m in stamp.findall(log))
+        log = stamp.sub(lambda m: "audit(%d." % (int(m.group(1)) + delta), log)
+        with open(os.path.join(AUDIT_FIXTURES, "workload.pacct"), "rb") as f:
+            acct = bytearray(f.read())
+        for off in range(0, len(acct) - len(acct) % 64, 64):  # struct acct_v3's ac_btime
+            struct.pack_into("=I", acct, off + 24, struct.unpack_from("=I", acct, off + 24)[0] + delta)
+        paths = os.path.join(self.dir, "workload.log"), os.path.join(self.dir, "workload.pacct")
+        with open(paths[0], "w") as f:
+            f.write(log)
+        with open(paths[1], "wb") as f:
+            f.write(acct)
+        return log, paths
+
+    def test_process_lifecycle_prints_each_process_once_when_its_end_is_known(self):
+        log, (log_path, acct_path) = self.shifted_workload()
+        sql = "SELECT pid, ppid, path, exit_code, signal, end_source FROM process_lifecycle"
+        f = Follower(self, "--acct-file", acct_path, "--json", sql)
+        f.write(log)
+        # Ended processes only: one still running when the log ends has no end to print.
+        ended = " WHERE end_source IS NOT NULL AND end_source <> 'running'"
+        want = json.loads(shell("--audit-log", log_path, "--acct-file", acct_path, "--json",
+                                sql + ended).stdout)
+        sources = {r["end_source"] for r in want}
+        self.assertIn("acct", sources)  # killed children: their end is only in accounting
+        self.assertGreater(len(sources), 1)
+        rows = self.read_rows(f, len(want))  # acct-only ends come a few seconds after the end
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual(canonical(rows + json_rows(rest)), canonical(want))
 
     def test_tree_mode_draws_each_round_as_a_tree(self):
         sql = "SELECT pid, ppid, syscall FROM process_events"
