@@ -10,6 +10,7 @@
 #include "audit/event_store.h"
 #include "shell/output.h"
 #include "shell/signals.h"
+#include "shell/tree_output.h"
 #include "sql/follow_window.h"
 
 namespace procaudit {
@@ -71,6 +72,7 @@ bool Follower::Step(Followed& f) {
     f.printer->Row(row_);
     if (flush_each_row_) std::fflush(shell_.out());
   }
+  if (f.printer) f.printer->EndRound();
   sqlite3_reset(f.stmt);
   return rc == SQLITE_DONE || Fail();
 }
@@ -89,6 +91,12 @@ bool Follower::FirstRound(const std::vector<std::string>& sql) {
       if (const int ncol = sqlite3_column_count(f.stmt); ncol > 0) {
         std::vector<std::string> columns;
         for (int i = 0; i < ncol; ++i) columns.emplace_back(sqlite3_column_name(f.stmt, i));
+        std::string why;
+        if (shell_.mode() == OutputMode::kTree && !FindTreeColumns(columns, why)) {
+          std::fprintf(shell_.err(), "Error: %s\n", why.c_str());
+          sqlite3_finalize(f.stmt);
+          return false;
+        }
         f.printer = MakeFollowPrinter(shell_.mode(), shell_.headers(), shell_.out());
         f.printer->Begin(columns);  // headers once, rows or not
       }

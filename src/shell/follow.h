@@ -9,8 +9,8 @@
 // no CPU, and a row is printed within 150 ms of reaching the ring.
 //
 // Output: headers once, at the first round; --json writes one object per line, flushed after
-// every row; the other modes flush after every round; table mode prints as list (see
-// MakeFollowPrinter).
+// every row; the other modes flush after every round; table mode prints as list, tree mode draws
+// each round's rows as a tree of their own (see MakeFollowPrinter).
 //
 // The follow ends on SIGINT, SIGTERM or SIGHUP (the first one; a second exits at once), when
 // the session's source ends (the input of --audit-stdin; after a last round), or when standard

@@ -21,8 +21,9 @@ const char* const kShellHelp =
     "  --json         a JSON array of objects, typed values\n"
     "  --csv          RFC 4180 CSV with a header row\n"
     "  --line         one 'column = value' line per value, rows separated by a blank line\n"
+    "  --tree         rows with pid and ppid (or parent) columns drawn as a process tree\n"
     "  --header, --no-header\n"
-    "                 print or omit column names (list and csv modes)\n"
+    "                 print or omit column names (list, csv and tree modes)\n"
     "\n"
     "Sources:\n"
     "  --proc-root DIR   read processes from DIR instead of /proc (a container's\n"
@@ -182,6 +183,7 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
     kJson,
     kCsv,
     kLine,
+    kTree,
     kHeader,
     kNoHeader,
     kProcRoot,
@@ -206,6 +208,7 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       {"json", no_argument, nullptr, kJson},
       {"csv", no_argument, nullptr, kCsv},
       {"line", no_argument, nullptr, kLine},
+      {"tree", no_argument, nullptr, kTree},
       {"header", no_argument, nullptr, kHeader},
       {"no-header", no_argument, nullptr, kNoHeader},
       {"proc-root", required_argument, nullptr, kProcRoot},
@@ -238,6 +241,7 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       case kJson: o.mode = OutputMode::kJson; break;
       case kCsv: o.mode = OutputMode::kCsv; break;
       case kLine: o.mode = OutputMode::kLine; break;
+      case kTree: o.mode = OutputMode::kTree; break;
       case kHeader: o.headers = true; break;
       case kNoHeader: o.headers = false; break;
       case kProcRoot: o.proc_root = optarg; break;

@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+
+#include "shell/tree_output.h"
 
 namespace procaudit {
 
@@ -15,6 +18,7 @@ std::optional<OutputMode> ParseOutputMode(std::string_view name) {
   if (name == "json") return OutputMode::kJson;
   if (name == "csv") return OutputMode::kCsv;
   if (name == "line") return OutputMode::kLine;
+  if (name == "tree") return OutputMode::kTree;
   return std::nullopt;
 }
 
@@ -25,6 +29,7 @@ std::string_view OutputModeName(OutputMode mode) {
     case OutputMode::kJson: return "json";
     case OutputMode::kCsv: return "csv";
     case OutputMode::kLine: return "line";
+    case OutputMode::kTree: return "tree";
   }
   return "";
 }
@@ -360,6 +365,10 @@ std::unique_ptr<Printer> MakePrinter(OutputMode mode, bool headers, std::FILE* o
     case OutputMode::kJson: return std::make_unique<JsonPrinter>(out);
     case OutputMode::kCsv: return std::make_unique<CsvPrinter>(headers, out);
     case OutputMode::kLine: return std::make_unique<LinePrinter>(out);
+    case OutputMode::kTree:
+      return MakeTreePrinter(
+          headers, out,
+          GlyphsForLocale(std::getenv("LC_ALL"), std::getenv("LC_CTYPE"), std::getenv("LANG")));
   }
   return nullptr;
 }

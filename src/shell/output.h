@@ -1,5 +1,6 @@
 // Result printers for the shell's output modes. Printers stream rows as they
-// come, except the table mode, which must see every row to size its columns.
+// come, except the table and tree modes, which must see every row to size columns and
+// shape the tree.
 #pragma once
 
 #include <sqlite3.h>
@@ -14,7 +15,7 @@
 
 namespace procaudit {
 
-enum class OutputMode { kTable, kList, kJson, kCsv, kLine };
+enum class OutputMode { kTable, kList, kJson, kCsv, kLine, kTree };
 
 std::optional<OutputMode> ParseOutputMode(std::string_view name);
 std::string_view OutputModeName(OutputMode mode);
@@ -39,19 +40,22 @@ class Printer {
   // Called once per statement that returns columns, before its rows.
   virtual void Begin(const std::vector<std::string>& columns) = 0;
   virtual void Row(const std::vector<Value>& values) = 0;
+  // Called by --follow after the rows of each round: a printer that holds rows prints them.
+  virtual void EndRound() {}
   // Called once after the last row (also when there were none).
   virtual void End() = 0;
 };
 
-// headers: whether list and csv modes print column names (table, json and line
-// modes always name their columns).
+// headers: whether list, csv and tree modes print column names (table, json and line
+// modes always name their columns). Tree mode (shell/tree_output.h) draws with UTF-8 box
+// drawing when the locale's environment says UTF-8, else with ASCII.
 std::unique_ptr<Printer> MakePrinter(OutputMode mode, bool headers, std::FILE* out);
 
 // Printers for --follow, whose rows come in rounds: Begin once, Row for the rows of every round,
 // End when the follow ends. json writes one object per line (NDJSON), not an array; table
 // mode, which must see every row to size its columns, prints as list (with a header unless
-// headers is false) and shows control characters as table cells do; the other modes print as
-// MakePrinter's.
+// headers is false) and shows control characters as table cells do; tree mode draws the rows of
+// each round as a tree of their own; the other modes print as MakePrinter's.
 std::unique_ptr<Printer> MakeFollowPrinter(OutputMode mode, bool headers, std::FILE* out);
 
 // Helpers exposed for tests.

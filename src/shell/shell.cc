@@ -1,10 +1,13 @@
 #include "shell/shell.h"
 
 #include <editline/readline.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -16,7 +19,9 @@
 #include "generated/table_specs.h"
 #include "netlink/live_capture.h"
 #include "procaudit.h"
+#include "shell/line_editor.h"
 #include "shell/progress.h"
+#include "shell/tree_output.h"
 #include "sql/register.h"
 
 namespace procaudit {
@@ -37,18 +42,51 @@ std::string_view Trim(std::string_view s) {
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
-// Splits ".cmd arg1 arg2" into words.
-std::vector<std::string_view> Words(std::string_view line) {
-  std::vector<std::string_view> words;
+// Splits ".cmd arg1 'arg 2'" into words; a word in single or double quotes may hold blanks.
+std::vector<std::string> Words(std::string_view line) {
+  std::vector<std::string> words;
   while (true) {
     line = Trim(line);
     if (line.empty()) break;
+    if (line.front() == '\'' || line.front() == '"') {
+      const size_t close = line.find(line.front(), 1);
+      words.emplace_back(line.substr(1, close == std::string_view::npos ? close : close - 1));
+      if (close == std::string_view::npos) break;
+      line.remove_prefix(close + 1);
+      continue;
+    }
     const size_t end = line.find_first_of(" \t");
-    words.push_back(line.substr(0, end));
+    words.emplace_back(line.substr(0, end));
     if (end == std::string_view::npos) break;
     line.remove_prefix(end);
   }
   return words;
+}
+
+// Files run by .read inside one another, at most: a file that reads itself stops here.
+constexpr int kMaxReadDepth = 16;
+
+// The time and CPU a statement took, measured as sqlite3's .timer does.
+struct RunTime {
+  std::chrono::steady_clock::time_point wall;
+  double user = 0, sys = 0;  // seconds of CPU, every thread of the process
+
+  static RunTime Now() {
+    RunTime t;
+    t.wall = std::chrono::steady_clock::now();
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    t.user = static_cast<double>(ru.ru_utime.tv_sec) + ru.ru_utime.tv_usec * 1e-6;
+    t.sys = static_cast<double>(ru.ru_stime.tv_sec) + ru.ru_stime.tv_usec * 1e-6;
+    return t;
+  }
+};
+
+void PrintRunTime(std::FILE* out, const RunTime& start) {
+  const RunTime end = RunTime::Now();
+  const std::chrono::duration<double> real = end.wall - start.wall;
+  std::fprintf(out, "Run Time: real %.3f user %f sys %f\n", real.count(), end.user - start.user,
+               end.sys - start.sys);
 }
 
 // The connection Ctrl-C interrupts in an interactive session. sqlite3_interrupt()
@@ -62,22 +100,33 @@ void InterruptQuery(int) {
   if (sqlite3* db = g_interrupt_db) sqlite3_interrupt(db);
 }
 
-bool DefaultHeaders(OutputMode mode) { return mode != OutputMode::kList; }
+// A tree reads as pstree's does, without a header, unless asked for one.
+bool DefaultHeaders(OutputMode mode) {
+  return mode != OutputMode::kList && mode != OutputMode::kTree;
+}
 
 constexpr const char* kDotHelp =
-    ".headers on|off     show column names in list and csv modes\n"
+    ".headers on|off     show column names in list, csv and tree modes\n"
     ".help               this text\n"
-    ".mode [MODE]        show or set the output mode: table, list, json, csv, line\n"
+    ".mode [MODE]        show or set the output mode: table, list, json, csv, line, tree\n"
+    ".once FILE          write the output of the next statement to FILE\n"
+    ".output [FILE]      write output to FILE (created mode 0600), or to stdout again\n"
     ".quit, .exit        leave the shell\n"
+    ".read FILE          run the statements and dot commands in FILE; stop at an error\n"
     ".schema [TABLE]     the columns of every table, or of TABLE\n"
     ".tables [PATTERN]   the tables, or those whose name matches a LIKE pattern\n"
+    ".timer on|off       print the time each statement took\n"
     "\n"
-    "Statements end with ';' and may span lines. Table reference: docs/tables.md.\n";
+    "Tree mode draws rows that have pid and ppid (or parent) columns as a process tree,\n"
+    "like pstree, with the other columns beside each pid.\n"
+    "Statements end with ';' and may span lines. Tab completes table and column names,\n"
+    "keywords and dot commands. Table reference: docs/tables.md.\n";
 
 }  // namespace
 
 Shell::Shell(const ShellOptions& options, std::FILE* out, std::FILE* err)
     : out_(out),
+      stdout_(out),
       err_(err),
       mode_(options.mode.value_or(isatty(fileno(out)) ? OutputMode::kTable : OutputMode::kList)),
       headers_(options.headers.value_or(DefaultHeaders(mode_))),
@@ -192,6 +241,7 @@ std::string Shell::StartLiveAcct() {
 }
 
 Shell::~Shell() {
+  RestoreOutput();
   sqlite3_close(db_);
   // The capture and accounting changed machine-wide state; put it back (no-ops when none runs).
   if (context_->events->live) netlink::StopLiveCapture();
@@ -199,9 +249,16 @@ Shell::~Shell() {
 }
 
 bool Shell::RunSql(std::string_view sql) {
+  struct OnceDone {  // .once: its file takes the output of this call only
+    Shell& shell;
+    ~OnceDone() {
+      if (shell.output_once_) shell.RestoreOutput();
+    }
+  } once_done{*this};
   const char* tail = sql.data();
   const char* end = sql.data() + sql.size();
   while (tail < end) {
+    const RunTime start = RunTime::Now();
     sqlite3_stmt* stmt = nullptr;
     const char* next = nullptr;
     if (sqlite3_prepare_v2(db_, tail, static_cast<int>(end - tail), &stmt, &next) != SQLITE_OK) {
@@ -210,14 +267,30 @@ bool Shell::RunSql(std::string_view sql) {
     }
     tail = next;
     if (stmt == nullptr) continue;  // whitespace or a comment
-    const int ncol = sqlite3_column_count(stmt);
-    std::unique_ptr<Printer> printer;
-    if (ncol > 0) {
-      std::vector<std::string> columns;
-      for (int i = 0; i < ncol; ++i) columns.emplace_back(sqlite3_column_name(stmt, i));
+    const bool ok = RunStatement(stmt);
+    if (timer_) PrintRunTime(out_, start);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool Shell::RunStatement(sqlite3_stmt* stmt) {
+  const int ncol = sqlite3_column_count(stmt);
+  std::unique_ptr<Printer> printer;
+  bool ok = true;
+  if (ncol > 0) {
+    std::vector<std::string> columns;
+    for (int i = 0; i < ncol; ++i) columns.emplace_back(sqlite3_column_name(stmt, i));
+    std::string why;
+    if (mode_ == OutputMode::kTree && !FindTreeColumns(columns, why)) {
+      std::fprintf(err_, "Error: %s\n", why.c_str());
+      ok = false;
+    } else {
       printer = MakePrinter(mode_, headers_, out_);
       printer->Begin(columns);
     }
+  }
+  if (ok) {
     std::vector<Value> row(static_cast<size_t>(ncol));
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -228,12 +301,13 @@ bool Shell::RunSql(std::string_view sql) {
     std::fflush(out_);
     if (rc != SQLITE_DONE) {
       std::fprintf(err_, "Error: %s\n", sqlite3_errmsg(db_));
-      sqlite3_finalize(stmt);
-      return false;
+      ok = false;
     }
-    sqlite3_finalize(stmt);
   }
-  return true;
+  // A statement that writes may have created or dropped a table: names to complete change.
+  if (!sqlite3_stmt_readonly(stmt)) vocabulary_.reset();
+  sqlite3_finalize(stmt);
+  return ok;
 }
 
 bool Shell::SetMode(std::string_view args) {
@@ -244,7 +318,7 @@ bool Shell::SetMode(std::string_view args) {
   }
   const auto mode = ParseOutputMode(args);
   if (!mode) {
-    std::fprintf(err_, "Error: unknown mode '%.*s': use table, list, json, csv or line\n",
+    std::fprintf(err_, "Error: unknown mode '%.*s': use table, list, json, csv, line or tree\n",
                  static_cast<int>(args.size()), args.data());
     return false;
   }
@@ -315,11 +389,69 @@ void Shell::PrintSchema(std::string_view table) {
   }
 }
 
+bool Shell::ReadFile(const std::string& path) {
+  if (read_depth_ >= kMaxReadDepth) {
+    std::fprintf(err_, "Error: .read %s: files read one inside another more than %d deep\n",
+                 path.c_str(), kMaxReadDepth);
+    return false;
+  }
+  std::FILE* in = std::fopen(path.c_str(), "re");
+  struct stat st {};
+  if (in != nullptr && fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::fclose(in);
+    in = nullptr;
+    errno = EISDIR;
+  }
+  if (in == nullptr) {
+    std::fprintf(err_, "Error: cannot open '%s': %s\n", path.c_str(), std::strerror(errno));
+    return false;
+  }
+  ++read_depth_;
+  bool ok = RunScript(in);
+  --read_depth_;
+  if (std::ferror(in)) {
+    std::fprintf(err_, "Error: cannot read '%s': %s\n", path.c_str(), std::strerror(errno));
+    ok = false;
+  }
+  std::fclose(in);
+  return ok;
+}
+
+bool Shell::RedirectOutput(const std::vector<std::string>& args, bool once) {
+  if (args.size() > 1 || (once && args.empty())) {
+    std::fprintf(err_, "Error: usage: %s\n", once ? ".once FILE" : ".output [FILE]");
+    return false;
+  }
+  RestoreOutput();
+  if (args.empty() || (!once && args[0] == "stdout")) return true;
+  // The output may hold secrets read from other processes' command lines: private to the user.
+  const int fd = open(args[0].c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  std::FILE* file = fd < 0 ? nullptr : fdopen(fd, "w");
+  if (file == nullptr) {
+    std::fprintf(err_, "Error: cannot open '%s': %s\n", args[0].c_str(), std::strerror(errno));
+    if (fd >= 0) close(fd);
+    return false;
+  }
+  out_ = file;
+  output_once_ = once;
+  return true;
+}
+
+void Shell::RestoreOutput() {
+  output_once_ = false;
+  if (out_ == stdout_) return;
+  if (std::fclose(out_) != 0) {
+    std::fprintf(err_, "Error: writing the output file failed: %s\n", std::strerror(errno));
+  }
+  out_ = stdout_;
+}
+
 bool Shell::RunDotCommand(std::string_view line) {
-  const auto words = Words(line);
+  const std::vector<std::string> words = Words(line);
   if (words.empty()) return true;
   const std::string_view cmd = words[0];
-  const std::string_view arg = words.size() > 1 ? words[1] : std::string_view();
+  const std::string_view arg = words.size() > 1 ? std::string_view(words[1]) : std::string_view();
+  const std::vector<std::string> args(words.begin() + 1, words.end());
   if (cmd == ".quit" || cmd == ".exit" || cmd == ".q") {
     quit_ = true;
   } else if (cmd == ".help") {
@@ -330,19 +462,36 @@ bool Shell::RunDotCommand(std::string_view line) {
     PrintSchema(arg);
   } else if (cmd == ".mode") {
     return SetMode(arg);
-  } else if (cmd == ".headers") {
+  } else if (cmd == ".headers" || cmd == ".timer") {
     if (arg != "on" && arg != "off") {
-      std::fprintf(err_, "Error: usage: .headers on|off\n");
+      std::fprintf(err_, "Error: usage: %s on|off\n", words[0].c_str());
       return false;
     }
-    headers_ = arg == "on";
-    headers_explicit_ = true;
+    if (cmd == ".timer") {
+      timer_ = arg == "on";
+    } else {
+      headers_ = arg == "on";
+      headers_explicit_ = true;
+    }
+  } else if (cmd == ".read") {
+    if (args.size() != 1) {
+      std::fprintf(err_, "Error: usage: .read FILE\n");
+      return false;
+    }
+    return ReadFile(args[0]);
+  } else if (cmd == ".output" || cmd == ".once") {
+    return RedirectOutput(args, cmd == ".once");
   } else {
     std::fprintf(err_, "Error: unknown command '%.*s': .help lists the commands\n",
                  static_cast<int>(cmd.size()), cmd.data());
     return false;
   }
   return true;
+}
+
+std::vector<std::string> Shell::Complete(std::string_view before, std::string_view word) {
+  if (!vocabulary_) vocabulary_ = ReadCompletionVocabulary(db_);
+  return CompletionCandidates(before, word, *vocabulary_);
 }
 
 template <class NextLine>
@@ -380,7 +529,7 @@ bool Shell::RunLines(NextLine next_line, bool stop_on_error, bool interactive) {
   }
   // A last statement without its ';' still runs, as in sqlite3.
   if (!Trim(buffer).empty() && !RunSql(buffer)) all_ok = false;
-  if (interactive) std::fputc('\n', out_);
+  if (interactive) std::fputc('\n', stdout_);
   return all_ok;
 }
 
@@ -402,8 +551,11 @@ int Shell::RunInteractive() {
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
     history = std::string(home) + "/.procaudit_history";
   }
+  rl_readline_name = "procaudit";  // for $if procaudit in ~/.editrc
   using_history();
   if (!history.empty()) read_history(history.c_str());
+  InstallCompletion(
+      [this](std::string_view before, std::string_view word) { return Complete(before, word); });
   // Ctrl-C stops the running statement, not the session (and its history). It is handled in
   // this thread, not by the signal thread (shell/signals.h): libedit must see it too.
   g_interrupt_db = db_;
@@ -427,7 +579,7 @@ int Shell::RunInteractive() {
       // Ctrl-C at the prompt: drop what was typed and prompt again, as shells do. libedit
       // usually returns null then, but a line when Enter came in the same read.
       std::free(raw);
-      std::fputc('\n', out_);
+      std::fputc('\n', stdout_);
       discard_input_ = true;
       return std::string();
     }
@@ -438,6 +590,7 @@ int Shell::RunInteractive() {
     return line;
   };
   RunLines(next, /*stop_on_error=*/false, /*interactive=*/true);
+  RemoveCompletion();
   ForgetTerminal();
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   sigaction(SIGINT, &previous, nullptr);

@@ -6,9 +6,12 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "shell/completion.h"
 #include "shell/options.h"
 #include "shell/output.h"
 #include "shell/signals.h"
@@ -37,6 +40,9 @@ class Shell {
 
   // Reads statements from a non-interactive stream until EOF; false if any failed.
   bool RunScript(std::FILE* in);
+  // The words that complete `word`, typed after `before` on its line (shell/completion.h), from
+  // the session's names, read once and again after a statement that may change the schema.
+  std::vector<std::string> Complete(std::string_view before, std::string_view word);
   // The interactive loop with line editing and history; returns the exit code.
   int RunInteractive();
 
@@ -73,10 +79,18 @@ class Shell {
   void PrintTables(std::string_view pattern);
   void PrintSchema(std::string_view table);
   bool SetMode(std::string_view args);
+  // .read FILE: its statements and dot commands, stopping at the first error.
+  bool ReadFile(const std::string& path);
+  // .output [FILE] and .once FILE: where the output goes (out_); no FILE or "stdout": stdout.
+  bool RedirectOutput(const std::vector<std::string>& args, bool once);
+  void RestoreOutput();
+  // Runs one prepared statement, printing its rows; false (and the error printed) on failure.
+  bool RunStatement(sqlite3_stmt* stmt);
   // Opens --audit-log / --audit-stdin as the session's event source. Throws with one line.
   void OpenSessionSource(const ShellOptions& options);
 
-  std::FILE* out_;
+  std::FILE* out_;          // stdout_, or the file of .output / .once
+  std::FILE* const stdout_;  // the shell's own output, where .output without a file goes back
   std::FILE* err_;
   sqlite3* db_ = nullptr;
   OutputMode mode_;
@@ -85,6 +99,10 @@ class Shell {
   bool quit_ = false;
   bool discard_input_ = false;  // Ctrl-C at the prompt: drop the statement being typed
   bool acct_required_ = false;  // --acct: live accounting failing to start is an error
+  bool timer_ = false;          // .timer on: each statement's time after its rows
+  bool output_once_ = false;    // .once: out_ goes back to stdout_ after the next statements
+  int read_depth_ = 0;          // .read files being run, one inside another
+  std::optional<CompletionVocabulary> vocabulary_;  // unset: read again when next needed
   std::string error_;
   std::shared_ptr<TableContext> context_;
 };

@@ -110,6 +110,25 @@ std::unique_ptr<EventDb> EventDb::Open(const std::string& path) {
   return store;
 }
 
+std::unique_ptr<EventDb> EventDb::OpenToRead(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw std::runtime_error(path + ": " + why);
+  }
+  std::unique_ptr<EventDb> store(new EventDb(path, db));
+  if (!store->Exec("PRAGMA busy_timeout = 5000")) throw std::runtime_error(store->error_);
+  const std::optional<int64_t> version = store->QueryInt("PRAGMA user_version");
+  if (!version || *version == 0 || *version > kSchemaVersion) {
+    throw std::runtime_error(path + ": not a procaudit store" +
+                             (version && *version > kSchemaVersion ? " this version reads" : ""));
+  }
+  const std::optional<int64_t> max_eid = store->QueryInt("SELECT max(eid) FROM process_events");
+  store->end_eid_ = std::max(store->Meta("process_end_eid", 1), max_eid.value_or(0) + 1);
+  return store;
+}
+
 EventDb::~EventDb() {
   sqlite3_finalize(insert_);
   sqlite3_close(db_);
@@ -151,6 +170,14 @@ int64_t EventDb::Meta(const char* key, int64_t fallback) {
   return sqlite3_step(s.get()) == SQLITE_ROW ? sqlite3_column_int64(s.get(), 0) : fallback;
 }
 
+int64_t EventDb::MaxMark(const char* ring) {
+  Stmt s(db_, "SELECT max(value) FROM scheduled_query_marks WHERE mark = ?");
+  if (!s) return 1;
+  sqlite3_bind_text(s.get(), 1, ring, -1, SQLITE_STATIC);
+  return sqlite3_step(s.get()) == SQLITE_ROW ? std::max<int64_t>(1, sqlite3_column_int64(s.get(), 0))
+                                             : 1;
+}
+
 bool EventDb::SetMeta(const char* key, int64_t value) {
   Stmt s(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
   if (!s) return Fail("meta");
@@ -161,14 +188,22 @@ bool EventDb::SetMeta(const char* key, int64_t value) {
 
 void EventDb::LoadInto(audit::EventRing& processes, audit::FileRing& files) {
   std::lock_guard lock(mutex_);
-  const int64_t file_end = Meta("file_end_eid", 1);
+  // A scheduled query may have logged events that a kill -9 kept from the store: the rings
+  // continue after those too, so an eid in a log never names two events.
+  end_eid_ = std::max(end_eid_, MaxMark("process"));
+  const int64_t file_end = std::max(Meta("file_end_eid", 1), MaxMark("file"));
   files.Write([&](audit::FileRing::Writer& w) { w.StartAt(file_end); });
 
   // The newest rows the ring holds, without a hole: the ring's eids are contiguous, and a
   // store has holes where the ring evicted rows before they were written (or a user deleted
   // some). Start after the last hole.
   int64_t start = std::max<int64_t>(1, end_eid_ - static_cast<int64_t>(processes.capacity()));
-  {
+  const int64_t stored_end = QueryInt("SELECT max(eid) + 1 FROM process_events").value_or(1);
+  if (stored_end < end_eid_) {
+    // The newest eids are not stored (logged, then lost to a kill -9; or gone to retention):
+    // the ring cannot have a hole, so it starts empty after them. The file keeps the history.
+    start = end_eid_;
+  } else {
     Stmt hole(db_,
               "SELECT max(eid) FROM process_events AS a WHERE eid > ?1 AND NOT EXISTS "
               "(SELECT 1 FROM process_events AS b WHERE b.eid = a.eid - 1)");
@@ -215,9 +250,6 @@ void EventDb::LoadInto(audit::EventRing& processes, audit::FileRing& files) {
       error = path_ + ": reading process_events: " + sqlite3_errmsg(db_);
       return;
     }
-    // Rows stored after the ring's end were retention's or a hole's: the ring continues after
-    // every eid ever stored.
-    if (w.next_eid() != end_eid_ && w.next_eid() == start) w.StartAt(end_eid_);
   });
   if (!error.empty()) throw std::runtime_error(error);
 }

@@ -56,6 +56,9 @@ class EventDb {
   // Opens path, creating it (mode 0600, and its directory 0700) with the schema. Throws
   // std::runtime_error with one line naming path.
   static std::unique_ptr<EventDb> Open(const std::string& path);
+  // Opens an existing store to read it (LoadInto), beside the daemon that writes it: no lock,
+  // nothing created. Throws std::runtime_error with one line naming path.
+  static std::unique_ptr<EventDb> OpenToRead(const std::string& path);
   ~EventDb();
   EventDb(const EventDb&) = delete;
   EventDb& operator=(const EventDb&) = delete;
@@ -100,6 +103,8 @@ class EventDb {
   bool Exec(const char* sql);
   std::optional<int64_t> QueryInt(const char* sql);
   int64_t Meta(const char* key, int64_t fallback);
+  // The largest mark any scheduled query holds on ring ("process", "file"); 1 when none.
+  int64_t MaxMark(const char* ring);
   bool SetMeta(const char* key, int64_t value);
   bool Fail(const std::string& what);
 

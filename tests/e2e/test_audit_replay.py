@@ -284,6 +284,9 @@ class LiveRecordingTest(unittest.TestCase, WorkloadChecks):
             os.chmod(program, 0o755)
             with open(os.path.join(SOURCE_DIR, "packaging/auditd/procaudit.conf")) as f:
                 conf = f.read().replace("/usr/libexec/procaudit/audit-plugin", program)
+            # Shipped inactive; enabled here as an administrator would.
+            self.assertIn("active = no", conf)
+            conf = conf.replace("active = no", "active = yes")
             with open(os.path.join(plugins, "procaudit.conf"), "w") as f:
                 f.write(conf)
 

@@ -10,6 +10,7 @@ import select
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import tempfile
 import termios
@@ -146,6 +147,273 @@ class OneShotTest(unittest.TestCase):
         self.assertEqual(r.stdout, "1\n")
 
 
+class DotCommandTest(unittest.TestCase):
+    """.headers, .timer, .read, .output and .once, in scripts and one-shot arguments."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def path(self, name, text=None):
+        path = os.path.join(self.dir, name)
+        if text is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        return path
+
+    def script(self, text):
+        return shell("--audit-mode", "off", input=text)
+
+    def test_headers_on_and_off(self):
+        r = self.script(".headers on\nSELECT 1 AS a;\n.headers off\nSELECT 2 AS b;\n")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "a\n1\n2\n", ""))
+
+    def test_headers_needs_on_or_off(self):
+        r = self.script(".headers maybe\n")
+        self.assertEqual((r.returncode, r.stderr), (1, "Error: usage: .headers on|off\n"))
+
+    def test_timer_prints_run_time_after_the_rows_of_each_statement(self):
+        r = self.script(".timer on\nSELECT 1; SELECT 2;\n.timer off\nSELECT 3;\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual([lines[0], lines[2], lines[4]], ["1", "2", "3"])
+        for line in (lines[1], lines[3]):  # sqlite3's format
+            self.assertRegex(line, r"^Run Time: real \d+\.\d{3} user \d+\.\d{6} sys \d+\.\d{6}$")
+        self.assertEqual(len(lines), 5)
+
+    def test_timer_needs_on_or_off(self):
+        r = shell(".timer")
+        self.assertEqual((r.returncode, r.stderr), (1, "Error: usage: .timer on|off\n"))
+
+    def test_read_runs_statements_and_dot_commands_nested(self):
+        inner = self.path("inner.sql", ".mode json\nSELECT 2 AS two;\n")
+        outer = self.path("outer with space.sql",
+                          "SELECT 1;\n.read '%s'\nSELECT\n  3 AS three" % inner)  # no ';' at EOF
+        r = shell(".read '%s'" % outer, "SELECT 4 AS four")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, '1\n[\n  {"two":2}\n]\n[\n  {"three":3}\n]\n[\n  {"four":4}\n]\n')
+
+    def test_an_error_stops_the_file_and_the_script(self):
+        bad = self.path("bad.sql", "SELECT 1;\nSELECT bogus;\nSELECT 3;\n")
+        r = self.script(".read %s\nSELECT 4;\n" % bad)
+        self.assertEqual((r.returncode, r.stdout), (1, "1\n"))
+        self.assertEqual(r.stderr, "Error: no such column: bogus\n")
+
+    def test_read_of_a_missing_file_is_one_line_naming_it(self):
+        missing = self.path("missing.sql")
+        r = shell(".read " + missing)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "Error: cannot open '%s': No such file or directory\n" % missing)
+        r = shell(".read " + self.dir)
+        self.assertEqual(r.stderr, "Error: cannot open '%s': Is a directory\n" % self.dir)
+        r = shell(".read")
+        self.assertEqual((r.returncode, r.stderr), (1, "Error: usage: .read FILE\n"))
+
+    def test_a_file_that_reads_itself_stops_at_the_depth_limit(self):
+        loop = self.path("loop.sql")
+        self.path("loop.sql", "SELECT 'x';\n.read %s\n" % loop)
+        r = shell(".read " + loop)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stdout, "x\n" * 16)
+        self.assertEqual(r.stderr, "Error: .read %s: files read one inside another more than 16 "
+                                   "deep\n" % loop)
+
+    def test_output_goes_to_a_private_file_then_back_to_stdout(self):
+        out = self.path("out.txt")
+        r = self.script("SELECT 1;\n.output %s\nSELECT 2;\n.tables process_tr%%\n.output\n"
+                        "SELECT 3;\n.output %s\nSELECT 4;\n.output stdout\nSELECT 5;\n" % (out, out))
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "1\n3\n5\n", ""))
+        with open(out) as f:
+            self.assertEqual(f.read(), "4\n")  # truncated when opened again
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o600)
+
+    def test_output_file_gets_everything_until_changed(self):
+        out = self.path("out.txt")
+        r = self.script(".output %s\nSELECT 2;\n.tables process_tr%%\n.mode\n" % out)
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
+        with open(out) as f:
+            self.assertEqual(f.read(), "2\nprocess_tree\nlist\n")
+
+    def test_once_takes_only_the_next_statement(self):
+        once = self.path("once.txt")
+        r = self.script(".once %s\nSELECT 2; SELECT 'same line';\nSELECT 3;\n" % once)
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "3\n", ""))
+        with open(once) as f:
+            self.assertEqual(f.read(), "2\nsame line\n")
+        self.assertEqual(stat.S_IMODE(os.stat(once).st_mode), 0o600)
+        r = shell(".once")
+        self.assertEqual((r.returncode, r.stderr), (1, "Error: usage: .once FILE\n"))
+
+    def test_once_in_one_shot_arguments(self):
+        once = self.path("once.txt")
+        r = shell(".once " + once, "SELECT 1", "SELECT 2")
+        self.assertEqual((r.returncode, r.stdout), (0, "2\n"), r.stderr)
+        with open(once) as f:
+            self.assertEqual(f.read(), "1\n")
+
+    def test_unwritable_output_is_one_line_and_output_stays(self):
+        bad = os.path.join(self.dir, "no", "such", "dir.txt")
+        r = self.script("SELECT 1;\n.output %s\n" % bad)
+        self.assertEqual((r.returncode, r.stdout), (1, "1\n"))
+        self.assertEqual(r.stderr, "Error: cannot open '%s': No such file or directory\n" % bad)
+
+    def test_help_lists_the_commands(self):
+        r = shell(".help")
+        for command in (".headers", ".mode", ".once", ".output", ".read", ".timer", ".schema"):
+            self.assertIn("\n" + command + " ", "\n" + r.stdout)
+        self.assertIn("tree", r.stdout)
+        self.assertIn("--tree", shell("--help").stdout)
+
+
+AUDIT_FIXTURES = os.path.join(SOURCE_DIR, "tests/fixtures/audit")
+
+
+def tree_env(utf8):
+    """The environment with a locale that says UTF-8, or the C locale."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_CTYPE", "LANG")}
+    env["LANG" if utf8 else "LC_ALL"] = "C.UTF-8" if utf8 else "C"
+    return env
+
+
+def parse_tree(text):
+    """The lines of a drawn tree as (depth, pid, parent line's pid or None, rest of the line)."""
+    nodes, path = [], []
+    for line in text.splitlines():
+        m = re.match(r"^((?:[\u2502 |][ ]|[\u251c\u2514|`][\u2500-])*)(\d+)(.*)$", line)
+        assert m, "not a tree line: %r" % line
+        depth = len(m.group(1)) // 2
+        assert depth <= len(path), "line deeper than its parent: %r" % line
+        del path[depth:]
+        nodes.append((depth, int(m.group(2)), path[-1] if path else None, m.group(3).strip()))
+        path.append(int(m.group(2)))
+    return nodes
+
+
+def read_manifest(name):
+    """The cases of a fixture manifest: a list of {key: value} per line, the header first."""
+    with open(os.path.join(AUDIT_FIXTURES, name)) as f:
+        return [dict(w.split("=", 1) for w in line.split()) for line in f if line.strip()]
+
+
+class TreeTest(unittest.TestCase):
+    """--tree and .mode tree: rows with pid and ppid (or parent) drawn as pstree draws them."""
+
+    def test_process_tree_has_pid_1_as_a_root_and_this_process_under_its_ancestors(self):
+        chain, pid = [], os.getpid()
+        while pid != 0:  # this process, its parent, ... up to the top
+            chain.append(pid)
+            with open("/proc/%d/stat" % pid) as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        p = subprocess.Popen([SHELL, "--tree", "SELECT pid, ppid, name FROM process_tree"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=tree_env(utf8=True))
+        out, err = p.communicate(timeout=60)
+        self.assertEqual((p.returncode, err), (0, ""))
+        self.assertIn("\u2514\u2500", out)  # box drawing in a UTF-8 locale
+        nodes = parse_tree(out)
+        with open("/proc/1/comm") as f:
+            init = f.read().strip()
+        self.assertIn((0, 1, None, init), nodes)  # pid 1 a root, its name beside it
+        parent_of = {n[1]: n[2] for n in nodes}
+        for child, parent in zip(chain, chain[1:]):
+            self.assertEqual(parent_of[child], parent, "pid %d in\n%s" % (child, out))
+        self.assertIsNone(parent_of[chain[-1]])  # the top of the chain is a root
+        self.assertEqual(parent_of[p.pid], os.getpid())  # procaudit itself, under this test
+        self.assertEqual(len(nodes), len(parent_of))  # a snapshot: every pid once
+
+    def test_ascii_connectors_outside_a_utf8_locale(self):
+        r = shell("--tree", "SELECT pid, ppid FROM process_tree", env=tree_env(utf8=False))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotRegex(r.stdout, "[\u2500-\u257f]")
+        self.assertIn("`-", r.stdout)
+        parse_tree(r.stdout)
+
+    def test_hand_made_rows_reuse_loops_and_missing_parents(self):
+        sql = ("WITH t(pid, ppid, name) AS (VALUES (1, 0, 'init'), (5, 6, 'a'), (6, 5, 'b'), "
+               "(7, 7, 'self'), (8, 1, 'old'), (8, 1, 'again'), (9, 8, 'child'), "
+               "(10, NULL, 'orphan')) SELECT * FROM t")
+        r = shell("--tree", sql, env=tree_env(utf8=False))
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertEqual(r.stdout,
+                         "1      init\n"
+                         "|-8    old\n"
+                         "`-8    again\n"  # both rows of pid 8, in row order
+                         "  `-9  child\n"  # under the nearest earlier row of pid 8
+                         "5      a\n"      # 5 and 6 name each other: cut at the earlier row
+                         "`-6    b\n"
+                         "7      self\n"   # its own parent
+                         "10     orphan\n")
+
+    def test_mode_tree_with_headers_and_parent_column(self):
+        r = shell("--audit-mode", "off", input=".mode tree\n.headers on\nWITH t(pid, parent, name) "
+                  "AS (VALUES (1, NULL, 'a'), (2, 1, 'b')) SELECT name, pid, parent FROM t;\n"
+                  ".mode\n", env=tree_env(utf8=False))
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertEqual(r.stdout, "pid  name\n1    a\n`-2  b\ntree\n")
+
+    def test_without_the_tree_columns_one_line_and_no_output(self):
+        cases = [("SELECT pid, name FROM process_tree", "no ppid or parent column"),
+                 ("SELECT ppid FROM process_tree", "no pid column"),
+                 ("SELECT 1 AS x", "neither")]
+        for sql, missing in cases:
+            with self.subTest(sql=sql):
+                r = shell("--tree", sql)
+                self.assertEqual((r.returncode, r.stdout), (1, ""))
+                self.assertEqual(r.stderr, "Error: tree mode needs a pid column and a ppid (or "
+                                           "parent) column; the result has %s\n" % missing)
+
+    def check_fixture_tree(self, out, manifest):
+        """The workload's processes hang as its manifest says, every row of them."""
+        cases = read_manifest(manifest)
+        runner = int(cases[0]["runner_pid"])
+        expected = {}  # pid -> its parent
+        for case in cases[1:]:
+            pid = int(case["pid"])
+            expected[pid] = runner
+            for key, value in case.items():
+                if key.endswith("_pid") and key != "ns_child_pid":
+                    expected[int(value)] = pid
+            if "ns_child_pid" in case:
+                expected[int(case["ns_child_pid"])] = int(case["ns_init_pid"])
+        nodes = parse_tree(out)
+        seen = set()
+        for depth, pid, parent, _ in nodes:
+            if pid in expected:
+                seen.add(pid)
+                self.assertEqual(parent, expected[pid], "pid %d in\n%s" % (pid, out))
+        self.assertEqual(seen, set(expected))
+        self.assertEqual([n[:3] for n in nodes if n[1] == runner][0], (0, runner, None))
+        return nodes
+
+    def test_process_lifecycle_of_the_recorded_workload(self):
+        r = shell("--audit-log", os.path.join(AUDIT_FIXTURES, "workload.log"),
+                  "--acct-file", os.path.join(AUDIT_FIXTURES, "workload.pacct"),
+                  "--tree", "SELECT pid, ppid, path, exit_code, signal FROM process_lifecycle",
+                  env=tree_env(utf8=True))
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        nodes = self.check_fixture_tree(r.stdout, "workload.manifest")
+        rows = shell("--audit-log", os.path.join(AUDIT_FIXTURES, "workload.log"),
+                     "--acct-file", os.path.join(AUDIT_FIXTURES, "workload.pacct"),
+                     "SELECT count(*) FROM process_lifecycle")
+        self.assertEqual(len(nodes), int(rows.stdout))  # every row drawn once
+        endings = [c for c in read_manifest("workload.manifest")[1:] if c["case"] == "endings"][0]
+        killed = [n for n in nodes if n[1] == int(endings["sigkill_pid"])]
+        self.assertEqual(killed[0][3].split()[-1], "9")  # the other columns beside the pid
+
+    def test_process_events_of_the_recorded_workloads(self):
+        for log, manifest in (("workload.log", "workload.manifest"),
+                              ("workload-enriched.log", "workload-enriched.manifest")):
+            with self.subTest(log=log):
+                sql = "SELECT pid, ppid, syscall, path FROM process_events"
+                r = shell("--audit-log", os.path.join(AUDIT_FIXTURES, log), "--tree", sql,
+                          env=tree_env(utf8=False))
+                self.assertEqual((r.returncode, r.stderr), (0, ""))
+                nodes = self.check_fixture_tree(r.stdout, manifest)
+                count = shell("--audit-log", os.path.join(AUDIT_FIXTURES, log),
+                              "SELECT count(*) FROM process_events")
+                self.assertEqual(len(nodes), int(count.stdout))  # each event row a node
+
+
 class UnprivilegedTest(unittest.TestCase):
     """Another user's exe and fd/ are unreadable: NULLs and skipped rows, never an error."""
 
@@ -278,6 +546,64 @@ class InteractiveTest(unittest.TestCase):
         out = self.converse(["SELECT 'dropped'", "AS d\x03", "SELECT 'kept' AS k;", ".quit"])
         self.assertNotIn("| dropped |", out)
         self.assertIn("| kept |", out)
+
+    def test_history_of_one_session_is_recalled_in_the_next(self):
+        self.converse(["SELECT 'remembered' AS h;", ".quit"])
+        # Ctrl-P twice: the line before the last (".quit"), then Enter.
+        out = self.converse(["\x10\x10", ".quit"])
+        self.assertIn("| remembered |", out)
+
+    def test_read_stops_its_file_at_an_error_not_the_session(self):
+        path = os.path.join(self.home, "bad.sql")
+        with open(path, "w") as f:
+            f.write("SELECT 'one' AS x;\nSELECT bogus;\nSELECT 'three' AS y;\n")
+        out = self.converse([".read " + path, "SELECT 'after' AS a;", ".quit"])
+        self.assertIn("| one |", out)
+        self.assertIn("Error: no such column: bogus", out)
+        self.assertNotIn("three", out)
+        self.assertIn("| after |", out)
+
+    # Tab completion, typed as a user types it: libedit reads the keys from the terminal.
+    def test_tab_completes_a_table_name(self):
+        out = self.converse(["SELECT 'done' AS r FROM process_tr\t LIMIT 1;", ".quit"])
+        self.assertIn("FROM process_tree", out)
+        self.assertIn("| done |", out)
+
+    def test_tab_completes_the_common_prefix_and_lists_the_candidates(self):
+        out = self.converse(["SELECT * FROM proc\t\t;", ".quit"])
+        for name in ("process_events", "process_lifecycle", "process_open_files", "process_tree",
+                     "processes"):
+            self.assertIn(name, out)
+        # Enter ran the line as completed: the common prefix, which is no table.
+        self.assertIn("Error: no such table: process\r\n", out)
+
+    def test_tab_completes_a_column_name_and_a_keyword(self):
+        out = self.converse(["SELECT ppi\t FROM process_tree wher\t pid = 1;", ".quit"])
+        self.assertIn("SELECT ppid  FROM process_tree where  pid = 1;", out)
+        self.assertIn("| ppid |", out)
+
+    def test_tab_completes_dot_commands_and_their_arguments(self):
+        out = self.converse([".ti\t o\t\t", ".mode tr\t", "SELECT 1 AS pid, 0 AS ppid;",
+                             ".quit"])
+        self.assertIn(".timer ", out)
+        self.assertRegex(out, r"off\s+on")  # .timer's two arguments listed
+        self.assertIn(".mode tree", out)
+        self.assertIn("Error: usage: .timer on|off", out)  # the line ran as ".timer o"
+        self.assertRegex(out, r"\r\n1\r\n")  # tree mode drew the row
+
+    def test_tab_completes_a_file_name_after_read(self):
+        with open(os.path.join(self.home, "only_file.sql"), "w") as f:
+            f.write("SELECT 'from the file' AS f;\n")
+        out = self.converse([".read %s/only_f\t" % self.home, ".quit"])
+        self.assertIn("| from the file |", out)
+
+    def test_new_tables_complete_after_the_statement_that_made_them(self):
+        out = self.converse(["SELECT 1 FROM process_tr\t LIMIT 0;",  # names read, and cached
+                             "CREATE TABLE zebra_notes(stripes);",
+                             "INSERT INTO zebra_notes VALUES (7);",
+                             "SELECT strip\t FROM zebra_n\t;", ".quit"])
+        self.assertIn("SELECT stripes  FROM zebra_notes ;", out)
+        self.assertIn("| stripes |", out)
 
     def test_sigterm_at_the_prompt_exits_143_and_restores_the_terminal(self):
         pid, fd = pty.fork()
@@ -572,6 +898,132 @@ class FollowTest(unittest.TestCase):
             # Only warnings: auditing off, or rules that do not record every exec.
             for line in err.splitlines():
                 self.assertTrue(line.startswith("procaudit: warning: "), err)
+
+
+def json_rows(lines):
+    return [json.loads(line) for line in lines]
+
+
+def canonical(rows):
+    """Rows as sorted JSON texts: the same rows in any order compare equal, duplicates kept."""
+    return sorted(json.dumps(r, sort_keys=True) for r in rows)
+
+
+class FollowEveryTableTest(unittest.TestCase):
+    """--follow with each event table: file_events, acct_exits and process_lifecycle (FollowTest
+    covers process_events), over --audit-stdin so no kernel state is touched."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def read_rows(self, follower, n, timeout=30):
+        """The next n JSON rows the follower prints (fewer if it ends or time runs out)."""
+        rows, deadline = [], time.monotonic() + timeout
+        while len(rows) < n and time.monotonic() < deadline:
+            try:
+                line = follower.next_line(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            rows.append(json.loads(line))
+        return rows
+
+    def test_file_events(self):
+        log = os.path.join(AUDIT_FIXTURES, "files.log")
+        sql = "SELECT eid, pid, operation, syscall, path, target, success FROM file_events"
+        want = json.loads(shell("--audit-log", log, "--json", sql).stdout)
+        self.assertGreater(len(want), 30)
+        f = Follower(self, "--json", sql)
+        with open(log) as records:
+            lines = records.readlines()
+        half = len(lines) // 2
+        f.write("".join(lines[:half]))
+        rows = self.read_rows(f, 1)  # rows come while the input is still open
+        self.assertEqual(len(rows), 1)
+        f.write("".join(lines[half:]))
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual(rows + json_rows(rest), want)  # in order, each once
+
+    def test_acct_exits_of_a_growing_accounting_file(self):
+        with open(os.path.join(AUDIT_FIXTURES, "workload.pacct"), "rb") as src:
+            records = src.read()
+        growing = os.path.join(self.dir, "pacct")
+        open(growing, "wb").close()
+        sql = "SELECT pid, ppid, comm, exit_code, signal FROM acct_exits"
+        want = json.loads(shell("--acct-file", os.path.join(AUDIT_FIXTURES, "workload.pacct"),
+                                "--json", sql).stdout)
+        f = Follower(self, "--acct-file", growing, "--json", sql)
+        half = len(records) // 64 // 2 * 64
+        rows = []
+        for piece in (records[:half], records[half:]):
+            with open(growing, "ab") as out:  # as the kernel appends a record per exit
+                out.write(piece)
+            rows += self.read_rows(f, len(piece) // 64)
+        self.assertEqual(rows, want)
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, rest, err), (0, [], ""))
+
+    def shifted_workload(self):
+        """workload.log and workload.pacct moved in time so the workload runs 3 s from now:
+        followed, the records arrive as a live capture's would, a little before each end is due
+        (acct-only ends wait a few seconds of wall time for audit's records, then print)."""
+        with open(os.path.join(AUDIT_FIXTURES, "workload.log")) as f:
+            log = f.read()
+        stamp = re.compile(r"audit\((\d+)\.")
+        delta = int(time.time()) + 3 - min(int(m) for m in stamp.findall(log))
+        log = stamp.sub(lambda m: "audit(%d." % (int(m.group(1)) + delta), log)
+        with open(os.path.join(AUDIT_FIXTURES, "workload.pacct"), "rb") as f:
+            acct = bytearray(f.read())
+        for off in range(0, len(acct) - len(acct) % 64, 64):  # struct acct_v3's ac_btime
+            struct.pack_into("=I", acct, off + 24, struct.unpack_from("=I", acct, off + 24)[0] + delta)
+        paths = os.path.join(self.dir, "workload.log"), os.path.join(self.dir, "workload.pacct")
+        with open(paths[0], "w") as f:
+            f.write(log)
+        with open(paths[1], "wb") as f:
+            f.write(acct)
+        return log, paths
+
+    def test_process_lifecycle_prints_each_process_once_when_its_end_is_known(self):
+        log, (log_path, acct_path) = self.shifted_workload()
+        sql = "SELECT pid, ppid, path, exit_code, signal, end_source FROM process_lifecycle"
+        f = Follower(self, "--acct-file", acct_path, "--json", sql)
+        f.write(log)
+        # Ended processes only: one still running when the log ends has no end to print.
+        ended = " WHERE end_source IS NOT NULL AND end_source <> 'running'"
+        want = json.loads(shell("--audit-log", log_path, "--acct-file", acct_path, "--json",
+                                sql + ended).stdout)
+        sources = {r["end_source"] for r in want}
+        self.assertIn("acct", sources)  # killed children: their end is only in accounting
+        self.assertGreater(len(sources), 1)
+        rows = self.read_rows(f, len(want))  # acct-only ends come a few seconds after the end
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual(canonical(rows + json_rows(rest)), canonical(want))
+
+    def test_tree_mode_draws_each_round_as_a_tree(self):
+        sql = "SELECT pid, ppid, syscall FROM process_events"
+        want = shell("--audit-log", WORKLOAD_LOG, "SELECT count(*) FROM process_events")
+        f = Follower(self, "--tree", sql)
+        f.write("".join(workload_pieces(1)))
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        nodes = parse_tree("".join(rest))
+        self.assertEqual(len(nodes), int(want.stdout))
+        self.assertTrue(any(depth > 0 for depth, *_ in nodes))
+
+    def test_tree_mode_without_the_tree_columns_is_one_line(self):
+        f = Follower(self, "--tree", "SELECT pid, syscall FROM process_events")
+        code, rest, err = f.finish()
+        self.assertEqual((code, rest), (1, []))
+        self.assertEqual(err, "Error: tree mode needs a pid column and a ppid (or parent) column; "
+                              "the result has no ppid or parent column\n")
 
 
 if __name__ == "__main__":

@@ -213,6 +213,29 @@ TEST_F(EventDbTest, AnEmptyStoreStartsAtOneAndAnEmptiedOneAfterItsLastEid) {
   EXPECT_EQ(ring.end_eid(), 6) << "eids never repeat, even after retention emptied the store";
 }
 
+TEST_F(EventDbTest, EidsALogNamedButTheStoreLostAreNeverReused) {
+  {
+    auto db = EventDb::Open(path_);
+    EventRing ring(100);
+    Fill(ring, 0, 5);
+    db->Append(EventRing::Reader(ring), 1);
+    // A query logged up to eid 9 (events 6..8 then died with the process, unstored).
+    QueryState s;
+    s.marks = {{"process", 9}, {"file", 4}};
+    ASSERT_TRUE(db->PutQueryState("q", s));
+  }
+  auto db = EventDb::Open(path_);
+  EventRing ring(100);
+  FileRing files(100);
+  db->LoadInto(ring, files);
+  EXPECT_EQ(ring.end_eid(), 9);
+  EXPECT_EQ(EventRing::Reader(ring).first_eid(), 9) << "no hole: the history stays in the file";
+  EXPECT_EQ(files.end_eid(), 4);
+  Fill(ring, 5, 7);
+  EXPECT_EQ(db->Append(EventRing::Reader(ring), 4), 2);
+  EXPECT_EQ(db->usage().rows, 7);
+}
+
 TEST_F(EventDbTest, RetentionByAgeDeletesTheOlderRows) {
   EventRing ring(100);
   Fill(ring, 0, 20);  // times 1'700'000'000'000 + 7n

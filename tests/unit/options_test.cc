@@ -77,6 +77,7 @@ TEST_F(ParseShellOptionsTest, EachModeFlag) {
   EXPECT_EQ(Parse({"--line"})->mode, OutputMode::kLine);
   EXPECT_EQ(Parse({"--table"})->mode, OutputMode::kTable);
   EXPECT_EQ(Parse({"--list"})->mode, OutputMode::kList);
+  EXPECT_EQ(Parse({"--tree"})->mode, OutputMode::kTree);
 }
 
 TEST_F(ParseShellOptionsTest, LastModeFlagWins) {

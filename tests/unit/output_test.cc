@@ -83,7 +83,7 @@ std::string Print(OutputMode mode, bool headers, const std::vector<std::string>&
 
 TEST(OutputModeTest, NamesRoundTrip) {
   for (OutputMode m : {OutputMode::kTable, OutputMode::kList, OutputMode::kJson, OutputMode::kCsv,
-                       OutputMode::kLine}) {
+                       OutputMode::kLine, OutputMode::kTree}) {
     EXPECT_EQ(ParseOutputMode(OutputModeName(m)), m) << OutputModeName(m);
   }
   EXPECT_EQ(OutputModeName(OutputMode::kCsv), "csv");
