@@ -112,7 +112,9 @@ std::unique_ptr<EventDb> EventDb::Open(const std::string& path) {
 
 std::unique_ptr<EventDb> EventDb::OpenToRead(const std::string& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+  // NOMUTEX, as in Open: mutex_ serialises every use.
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
     std::string why = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     throw std::runtime_error(path + ": " + why);
