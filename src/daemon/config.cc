@@ -423,6 +423,10 @@ class ConfigLoader {
   void ReadPack(const std::string& name, const Json& pack, const Where& w) {
     if (!pack.is_object()) w.Fail("must be a pack (an object), got " + Describe(pack));
     if (name.empty()) w.Fail("a pack name must not be empty");
+    if (const auto [it, inserted] = packs_.emplace(name, w.Prefix()); !inserted) {
+      // osquery would let the later pack replace the earlier one.
+      w.Fail("the pack name \"" + Printable(name) + "\" is already used by " + Place(it->second));
+    }
     PackContext context{name, {}, true};
     for (const auto& [key, value] : pack.items()) {
       if (key != "queries" && key != "platform" && key != "version" && key != "discovery") {
@@ -507,17 +511,23 @@ class ConfigLoader {
   void Add(ScheduledQuery q, const Where& w) {
     const auto [it, inserted] = names_.emplace(q.name, w.Prefix());
     if (!inserted) {
-      std::string other = it->second;
-      if (other.size() >= 2) other.resize(other.size() - 2);  // its ": "
-      w.Fail("the query name \"" + Printable(q.name) + "\" is already used by " + other);
+      w.Fail("the query name \"" + Printable(q.name) + "\" is already used by " +
+             Place(it->second));
     }
     config_.queries.push_back(std::move(q));
+  }
+
+  // A Where's prefix without its ": ", to name a place inside a message.
+  static std::string Place(std::string prefix) {
+    if (prefix.ends_with(": ")) prefix.resize(prefix.size() - 2);
+    return prefix;
   }
 
   std::string base_dir_;
   DaemonConfig config_;
   uint64_t default_interval_ = kDefaultIntervalSeconds;
   std::map<std::string, std::string> names_;  // query name -> where it was defined
+  std::map<std::string, std::string> packs_;  // pack name -> where it was defined
 };
 
 std::optional<DaemonConfig> Parse(std::string_view text, const std::string& origin,

@@ -28,41 +28,23 @@ class RotatingFile {
         rotate_size_(rotate_size),
         max_files_(max_files) {}
 
+  // Opens (creating) the file; on failure nothing stays open, so that nothing is written on
+  // into a file that rotation renamed away or into something that is not ours.
   bool Open(std::string& error) {
-    // O_NONBLOCK: a FIFO planted under the name must not hang the daemon; it is refused below.
-    const int fd = openat(
-        dir_fd_, name_.c_str(),
-        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
-    if (fd < 0) {
-      error = path_ + ": " +
-              (errno == ELOOP ? "is a symbolic link; procaudit does not write through links"
-                              : ErrnoText(errno));
+    fd_.Reset();
+    std::string why;
+    UniqueFd fd = OpenChecked(why);
+    if (!fd.valid()) {
+      error = path_ + ": " + why;
       return false;
     }
-    fd_.Reset(fd);
-    struct stat st {};
-    if (fstat(fd, &st) != 0) {
-      error = path_ + ": " + ErrnoText(errno);
-      return false;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      error = path_ + ": not a regular file";
-      return false;
-    }
-    if (st.st_uid != geteuid()) {
-      error = path_ + ": owned by uid " + std::to_string(st.st_uid) +
-              ", not by this process; procaudit does not log into another user's file";
-      return false;
-    }
-    // The umask may have taken bits off at creation, and an older file may have more.
-    if (fchmod(fd, 0600) != 0 || fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) != 0) {
-      error = path_ + ": " + ErrnoText(errno);
-      return false;
-    }
+    fd_ = std::move(fd);
     return true;
   }
 
   bool Append(std::string_view line, std::string& error) {
+    // After a failed rotation: try again, the failure may have passed (inodes freed).
+    if (!fd_.valid() && !Open(error)) return false;
     std::string record(line);
     record += '\n';
     // The size now, not a count kept here: logrotate's copytruncate may have emptied the file.
@@ -97,6 +79,7 @@ class RotatingFile {
   }
 
   bool Sync(std::string& error) {
+    if (!fd_.valid() && !Open(error)) return false;
     if (fdatasync(fd_.get()) != 0) {
       error = path_ + ": " + ErrnoText(errno);
       return false;
@@ -105,6 +88,38 @@ class RotatingFile {
   }
 
  private:
+  UniqueFd OpenChecked(std::string& why) const {
+    // O_NONBLOCK: a FIFO planted under the name must not hang the daemon; it is refused below.
+    UniqueFd fd(openat(
+        dir_fd_, name_.c_str(),
+        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600));
+    if (!fd.valid()) {
+      why = errno == ELOOP ? "is a symbolic link; procaudit does not write through links"
+                           : ErrnoText(errno);
+      return UniqueFd();
+    }
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0) {
+      why = ErrnoText(errno);
+      return UniqueFd();
+    }
+    if (!S_ISREG(st.st_mode)) {
+      why = "not a regular file";
+      return UniqueFd();
+    }
+    if (st.st_uid != geteuid()) {
+      why = "owned by uid " + std::to_string(st.st_uid) +
+            ", not by this process; procaudit does not log into another user's file";
+      return UniqueFd();
+    }
+    // The umask may have taken bits off at creation, and an older file may have more.
+    if (fchmod(fd.get(), 0600) != 0 || fcntl(fd.get(), F_SETFL, O_WRONLY | O_APPEND) != 0) {
+      why = ErrnoText(errno);
+      return UniqueFd();
+    }
+    return fd;
+  }
+
   std::string Numbered(uint64_t n) const { return name_ + "." + std::to_string(n); }
 
   bool Rename(const std::string& from, const std::string& to, std::string& error) const {

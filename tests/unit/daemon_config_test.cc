@@ -454,6 +454,18 @@ TEST(DaemonConfig, DuplicateQueryNamesNameBothPlaces) {
             "packs": {"ir": {"queries": {"crontab": {"query": "SELECT 2"}}}}})");
 }
 
+TEST(DaemonConfig, APackNameUsedTwiceNamesBothPlaces) {
+  TempDir dir;
+  dir.Write("packs/ir.conf", R"({"queries": {"b": {"query": "SELECT 2"}}})");
+  const std::string conf = dir.Write(
+      "procaudit.conf",
+      R"({"packs": {"ir": {"queries": {"a": {"query": "SELECT 1"}}}, "*": "packs/*.conf"}})");
+  std::string error;
+  EXPECT_FALSE(LoadDaemonConfig(conf, error));
+  EXPECT_EQ(error, dir.path() + "/packs/ir.conf: the pack name \"ir\" is already used by " + conf +
+                       ": packs.ir");
+}
+
 TEST(DaemonConfig, PackFilesAreRelativeToTheConfigsDirectory) {
   TempDir dir;
   dir.Write("packs/ir.conf",

@@ -181,6 +181,23 @@ TEST(FileSink, ALineLongerThanTheRotateSizeIsWrittenWhole) {
   EXPECT_EQ(Lines(dir / "procaudit.results.log"), (std::vector<std::string>{"after"}));
 }
 
+TEST(FileSink, AFailedRotationIsReportedAndTheNextWriteTriesAgain) {
+  TempDir dir;
+  std::string error;
+  auto sink = OpenFileSink(dir.path(), 10, 1, error);
+  ASSERT_TRUE(sink) << error;
+  ASSERT_TRUE(sink->Write(LogKind::kResults, "line-100"));
+  fs::create_directory(dir / "procaudit.results.log.1");  // rename(2) cannot replace it
+  EXPECT_FALSE(sink->Write(LogKind::kResults, "line-101"));
+  EXPECT_EQ(sink->error(), dir / "procaudit.results.log" +
+                               ": rotating procaudit.results.log to procaudit.results.log.1: Is "
+                               "a directory");
+  fs::remove(dir / "procaudit.results.log.1");
+  ASSERT_TRUE(sink->Write(LogKind::kResults, "line-102")) << sink->error();
+  EXPECT_EQ(Lines(dir / "procaudit.results.log.1"), (std::vector<std::string>{"line-100"}));
+  EXPECT_EQ(Lines(dir / "procaudit.results.log"), (std::vector<std::string>{"line-102"}));
+}
+
 TEST(FileSink, SizeIsReadFromTheFileSoAnOutsideTruncateIsSeen) {
   // logrotate's copytruncate empties the file under the daemon: no early rotation after it.
   TempDir dir;
