@@ -40,12 +40,24 @@ std::shared_ptr<EventStore> EventStore::Replay(
   return store;
 }
 
-std::shared_ptr<EventStore> EventStore::Follow(std::unique_ptr<EventSource> source,
-                                               std::string description, size_t capacity) {
+std::shared_ptr<EventStore> EventStore::FromHistory(std::string description, size_t capacity,
+                                                    const HistoryLoader& history) {
   auto store = std::make_shared<EventStore>(std::move(description), capacity);
-  store->pipeline_ =
-      std::make_unique<Pipeline>(std::move(source), store->ring_, store->file_ring_, store->stats_);
+  if (history) history(store->ring_, store->file_ring_);
   return store;
+}
+
+std::shared_ptr<EventStore> EventStore::Follow(std::unique_ptr<EventSource> source,
+                                               std::string description, size_t capacity,
+                                               const HistoryLoader& history) {
+  auto store = std::make_shared<EventStore>(std::move(description), capacity);
+  if (history) history(store->ring_, store->file_ring_);
+  store->Attach(std::move(source));
+  return store;
+}
+
+void EventStore::Attach(std::unique_ptr<EventSource> source) {
+  pipeline_ = std::make_unique<Pipeline>(std::move(source), ring_, file_ring_, stats_);
 }
 
 uint64_t EventStore::serial_gaps() const {

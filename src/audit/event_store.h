@@ -36,9 +36,22 @@ class EventStore {
   static std::shared_ptr<EventStore> Replay(
       const std::vector<std::string>& paths, size_t capacity,
       const std::function<void(uint64_t, uint64_t)>& progress);
+  // Fills a new store's rings before its source starts: the rows a durable store kept from
+  // earlier runs (src/store/), which the new rows then follow. Runs on the calling thread, as
+  // the rings' writer; throws std::runtime_error with one line.
+  using HistoryLoader = std::function<void(EventRing& processes, FileRing& files)>;
+
   // Starts following a live source; the ring fills while queries run.
   static std::shared_ptr<EventStore> Follow(std::unique_ptr<EventSource> source,
-                                            std::string description, size_t capacity);
+                                            std::string description, size_t capacity,
+                                            const HistoryLoader& history = {});
+  // A store of history only, no source yet (reading a durable store's file); Attach one later.
+  static std::shared_ptr<EventStore> FromHistory(std::string description, size_t capacity,
+                                                 const HistoryLoader& history);
+  // Starts following source after the history: the live capture loads history before it
+  // touches the kernel, so no record waits in the socket meanwhile.
+  // REQUIRES: no source attached yet.
+  void Attach(std::unique_ptr<EventSource> source);
 
   // capacity: rows of each ring.
   EventStore(std::string description, size_t capacity)

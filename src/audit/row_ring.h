@@ -93,6 +93,10 @@ class RowRing {
       }
     }
     int64_t next_eid() const { return ring_.end_eid_; }
+    // Makes the empty ring continue from eid: rows restored from the durable store keep their
+    // eids, and new rows follow them, so eids never repeat across restarts.
+    // REQUIRES: nothing appended yet; eid >= 1.
+    void StartAt(int64_t eid);
 
    private:
     friend class RowRing;
@@ -245,6 +249,18 @@ int64_t RowRing<RowT>::Writer::Append(RowT row) {
   r.string_bytes_ = r.pool_.bytes();
   r.end_eid_hint_.store(eid + 1, std::memory_order_release);
   return eid;
+}
+
+template <class RowT>
+void RowRing<RowT>::Writer::StartAt(int64_t eid) {
+  RowRing& r = ring_;
+  auto dir = std::make_shared<Directory>();
+  dir->first_chunk = static_cast<uint64_t>(eid - 1) >> r.chunk_shift_;
+  std::shared_ptr<const Directory> next = std::move(dir);
+  std::lock_guard lock(r.mutex_);
+  r.dir_.swap(next);
+  r.first_eid_ = r.end_eid_ = eid;
+  r.end_eid_hint_.store(eid, std::memory_order_release);
 }
 
 // REQUIRES: mutex_ held; eid is pid's oldest row.

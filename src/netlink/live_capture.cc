@@ -191,6 +191,9 @@ void Capture::Start(size_t capacity) {
   }
   AuditMode mode = options_.mode;
   if (mode == AuditMode::kAuto) mode = (st && st->pid == 0 && st->enabled != 2) ? AuditMode::kUnicast : AuditMode::kMulticast;
+  // History first: loading it may take seconds, and the kernel must not queue records meanwhile.
+  const std::string description = std::string("kernel audit (") + AuditModeName(mode) + ")";
+  store_ = audit::EventStore::FromHistory(description, capacity, options_.history);
   if (mode == AuditMode::kUnicast) {
     if (st->enabled == 2) {
       throw std::runtime_error(
@@ -208,8 +211,7 @@ void Capture::Start(size_t capacity) {
     StartMulticast(ctl_ ? &*ctl_ : nullptr, st);
   }
   mode_ = mode;
-  const std::string description = std::string("kernel audit (") + AuditModeName(mode) + ")";
-  store_ = audit::EventStore::Follow(OpenNetlinkSource(event_fd_.get(), description), description, capacity);
+  store_->Attach(OpenNetlinkSource(event_fd_.get(), description));
 }
 
 void Capture::StartUnicast(AuditControl& ctl, const KernelStatus& st) {

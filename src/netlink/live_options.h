@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/event_store.h"
 #include "netlink/file_watch.h"
 
 namespace procaudit::netlink {
@@ -29,6 +30,9 @@ struct LiveOptions {
   // Unicast: a never-rule keeps this process's own syscalls out. The procaudit binary wants
   // that; a program that loaded the extension does not: its children are the user's business.
   bool exclude_self = true;
+  // The daemon's durable store (src/store/): rows of earlier runs, loaded into the rings before
+  // the capture starts, so eids continue from them. Empty: none.
+  audit::EventStore::HistoryLoader history;
 };
 
 // "auto", "unicast", "multicast", "off"; nullopt otherwise.

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "daemon/daemon.h"
 #include "procaudit.h"
 #include "shell/follow.h"
 #include "shell/options.h"
@@ -30,6 +31,10 @@ int main(int argc, char** argv) {
   // Signals go to one thread (shell/signals.h); block them before the Shell starts others.
   procaudit::BlockShellSignals();
   procaudit::InstallTerminateHandler();
+  if (options->daemon.on) {
+    procaudit::StartSignalThread({SIGINT, SIGTERM, SIGHUP});
+    return procaudit::daemon::RunDaemon(*options);
+  }
   const bool interactive = options->sql.empty() && isatty(STDIN_FILENO);
   if (interactive) {
     procaudit::StartSignalThread({SIGTERM, SIGHUP});

@@ -31,6 +31,8 @@ const char* const kShellHelp =
     "  --audit-log FILE  replay audit log FILE (a path or glob; repeatable; rotated\n"
     "                    sets are read oldest first) as the source of the event\n"
     "                    tables for the whole session\n"
+    "  --store FILE      read the events a daemon keeps in its store FILE (the\n"
+    "                    newest, up to the ring's size), while it runs or not\n"
     "  --audit-stdin     read audit records from standard input, as an auditd plugin\n"
     "                    (format = string) receives them; one-shot SQL runs when the\n"
     "                    input ends, or on SIGTERM over what arrived (auditd stops its\n"
@@ -71,7 +73,8 @@ const char* const kShellHelp =
     "  --acct-file FILE  read BSD process accounting (v3) from FILE in acct_exits and\n"
     "                    process_lifecycle; without it they read live accounting, else\n"
     "                    /var/log/account/pacct when present\n"
-    "  --acct, --no-acct live accounting, on by default with live capture as root:\n"
+    "  --acct, --no-acct\n"
+    "                    live accounting, on by default with live capture as root:\n"
     "                    turns accounting on into procaudit's own file with acct(2) and\n"
     "                    off again on exit; when accounting already writes a file (the\n"
     "                    acct package's service), reads that file and leaves it on\n"
@@ -85,6 +88,26 @@ const char* const kShellHelp =
     "                 result per round. --json writes one object per line, flushed at\n"
     "                 once; the table mode prints rows as --list does, with a header.\n"
     "                 Not with --audit-log: a replay has no new events to wait for.\n"
+    "\n"
+    "Daemon (runs osquery-format query packs and logs their results; see\n"
+    "procaudit(8) for the config format):\n"
+    "  --daemon            run as the daemon: capture live, keep the events in the\n"
+    "                      store, run the scheduled queries of --config at their\n"
+    "                      intervals; SIGTERM or SIGINT stop it (audit state\n"
+    "                      restored, store flushed), SIGHUP reloads the config\n"
+    "  --config FILE       the daemon's osquery-format JSON config (options,\n"
+    "                      schedule, packs); an error in it stops the start\n"
+    "  --logger-path DIR   write DIR/procaudit.results.log and\n"
+    "                      DIR/procaudit.snapshots.log (default /var/log/procaudit)\n"
+    "  --logger NAME       filesystem (the default) or syslog\n"
+    "  --host-identifier NAME\n"
+    "                      hostIdentifier in the logs (default: the host name)\n"
+    "  --store FILE        the durable event store, a SQLite file in WAL mode\n"
+    "                      (default /var/lib/procaudit/events.db): events survive\n"
+    "                      restarts; the stock sqlite3 CLI and procaudit --store read it\n"
+    "  --no-store          keep events in memory only\n"
+    "  --check-config      load the config and prepare every query, report what\n"
+    "                      would be skipped, and exit (0: it loads) without starting\n"
     "\n"
     "  -h, --help     this text\n"
     "  --version      print the version\n"
@@ -146,6 +169,34 @@ std::string CheckWatches(const ShellOptions& o) {
   return "";
 }
 
+// The daemon's options go together, and with neither statements nor other sources.
+std::string CheckDaemon(const ShellOptions& o) {
+  const ShellOptions::Daemon& d = o.daemon;
+  if (!d.on) {
+    if (!d.config.empty() || d.logger_path || d.logger || d.host_identifier || d.no_store ||
+        d.check_config) {
+      return "--config, --logger*, --host-identifier, --no-store and --check-config are the "
+             "daemon's: add --daemon";
+    }
+    if (d.store && (!o.audit_logs.empty() || o.audit_stdin)) {
+      return "--store, --audit-log and --audit-stdin are three event sources; give one";
+    }
+    if (d.store && o.follow) return "--follow needs a source that grows, not --store";
+    return "";
+  }
+  if (d.config.empty()) return "--daemon needs --config FILE";
+  if (!o.sql.empty()) return "--daemon runs the config's queries, not SQL arguments";
+  if (o.follow) return "--daemon and --follow are two ways to run; give one";
+  if (!o.audit_logs.empty() || o.audit_stdin) {
+    return "--daemon captures live: --audit-log and --audit-stdin do not go with it";
+  }
+  if (d.store && d.no_store) return "--store and --no-store: give one";
+  if (d.logger && *d.logger != "filesystem" && *d.logger != "syslog") {
+    return "--logger takes filesystem or syslog, not '" + *d.logger + "'";
+  }
+  return "";
+}
+
 // Checks that apply to the options as a whole. Returns "" or one line.
 std::string CheckCombination(const ShellOptions& o) {
   if (std::string error = CheckWatches(o); !error.empty()) return error;
@@ -158,6 +209,7 @@ std::string CheckCombination(const ShellOptions& o) {
   if (o.audit_stdin && o.sql.empty()) {
     return "--audit-stdin needs SQL arguments: standard input carries the records";
   }
+  if (std::string error = CheckDaemon(o); !error.empty()) return error;
   if (!o.follow) return "";
   if (o.sql.empty()) return "--follow needs a SQL statement to follow";
   if (!o.audit_logs.empty()) {
@@ -201,6 +253,14 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
     kAcct,
     kNoAcct,
     kVersion,
+    kDaemon,
+    kConfig,
+    kLoggerPath,
+    kLogger,
+    kHostIdentifier,
+    kStore,
+    kNoStore,
+    kCheckConfig,
   };
   static const option kLong[] = {
       {"table", no_argument, nullptr, kTable},
@@ -227,6 +287,14 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       {"no-acct", no_argument, nullptr, kNoAcct},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, kVersion},
+      {"daemon", no_argument, nullptr, kDaemon},
+      {"config", required_argument, nullptr, kConfig},
+      {"logger-path", required_argument, nullptr, kLoggerPath},
+      {"logger", required_argument, nullptr, kLogger},
+      {"host-identifier", required_argument, nullptr, kHostIdentifier},
+      {"store", required_argument, nullptr, kStore},
+      {"no-store", no_argument, nullptr, kNoStore},
+      {"check-config", no_argument, nullptr, kCheckConfig},
       {nullptr, 0, nullptr, 0},
   };
   ShellOptions o;
@@ -298,6 +366,14 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       case kNoAcct: o.acct = false; break;
       case 'h': o.help = true; break;
       case kVersion: o.version = true; break;
+      case kDaemon: o.daemon.on = true; break;
+      case kConfig: o.daemon.config = optarg; break;
+      case kLoggerPath: o.daemon.logger_path = optarg; break;
+      case kLogger: o.daemon.logger = optarg; break;
+      case kHostIdentifier: o.daemon.host_identifier = optarg; break;
+      case kStore: o.daemon.store = optarg; break;
+      case kNoStore: o.daemon.no_store = true; break;
+      case kCheckConfig: o.daemon.check_config = true; break;
       default: {
         // A short option inside a group ("-xh") is named by optopt; a long one by
         // the argument getopt stopped at.

@@ -20,6 +20,18 @@ struct ShellOptions {
   std::optional<std::string> acct_file;  // --acct-file: the accounting file acct tables read
   std::optional<bool> acct;              // --acct / --no-acct: live accounting (unset: auto)
   bool follow = false;                  // --follow: print new rows as events arrive
+  // The daemon (src/daemon/): --daemon --config FILE runs its scheduled queries. The other
+  // settings override the config's options; unset, the config's or the defaults apply.
+  struct Daemon {
+    bool on = false;
+    std::string config;
+    std::optional<std::string> logger_path;      // --logger-path DIR
+    std::optional<std::string> logger;           // --logger filesystem|syslog
+    std::optional<std::string> host_identifier;  // --host-identifier NAME
+    std::optional<std::string> store;            // --store FILE
+    bool no_store = false;                       // --no-store
+    bool check_config = false;                   // --check-config: load, prepare, exit
+  } daemon;
   std::vector<std::string> sql;  // one-shot statements, in order
   bool help = false;
   bool version = false;

@@ -22,6 +22,7 @@
 #include "shell/line_editor.h"
 #include "shell/progress.h"
 #include "shell/tree_output.h"
+#include "store/event_db.h"
 #include "sql/register.h"
 
 namespace procaudit {
@@ -158,7 +159,8 @@ Shell::Shell(const ShellOptions& options, std::FILE* out, std::FILE* err)
 void Shell::OpenSessionSource(const ShellOptions& options) {
   // Live accounting changes machine-wide state, so by default only beside the live capture
   // (root, no recorded or streamed audit source); --acct asks for it anyway.
-  const bool audit_live = options.audit_logs.empty() && !options.audit_stdin &&
+  const bool read_store = options.daemon.store && !options.daemon.on;
+  const bool audit_live = options.audit_logs.empty() && !options.audit_stdin && !read_store &&
                           options.live.mode != netlink::AuditMode::kOff;
   if (options.acct_file) {
     context_->acct->SetSessionFile(*options.acct_file);
@@ -170,6 +172,13 @@ void Shell::OpenSessionSource(const ShellOptions& options) {
     };
   }
   audit::EventSources& events = *context_->events;
+  if (read_store) {
+    std::shared_ptr<store::EventDb> db = store::EventDb::OpenToRead(*options.daemon.store);
+    events.SetSession(audit::EventStore::FromHistory(
+        "store " + *options.daemon.store, events.capacity,
+        [&](audit::EventRing& processes, audit::FileRing& files) { db->LoadInto(processes, files); }));
+    return;
+  }
   if (options.audit_stdin) {
     auto store = audit::EventStore::Follow(audit::OpenStreamSource(STDIN_FILENO, "stdin"),
                                            "stdin", events.capacity);

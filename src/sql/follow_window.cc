@@ -69,6 +69,8 @@ void FollowWindow::BeginRound() {
     w.lo = w.hi;
     w.hi = std::max(w.hi, end);
   }
+  rings_read_.clear();
+  files_read_.clear();
   previous_round_ms_ = round_ms_ == 0 ? INT64_MIN : round_ms_;
   round_ms_ = NowMs();
 }
@@ -87,6 +89,7 @@ bool FollowWindow::HasNewRows() const {
 EidRange FollowWindow::ClipFile(const std::string& path, EidRange records) {
   std::lock_guard lock(mutex_);
   auto [it, added] = files_.try_emplace(path, EidRange{INT64_MIN, records.hi});
+  files_read_.insert(path);
   const EidRange w = it->second;
   const int64_t lo = std::max(records.lo, w.lo);
   return EidRange{lo, std::max(lo, std::min(records.hi, w.hi))};
@@ -103,9 +106,41 @@ EidRange FollowWindow::Clip(const std::shared_ptr<const audit::EventStore>& stor
   std::lock_guard lock(mutex_);
   auto [it, added] =
       stores_.try_emplace(RingId{store.get(), kind}, Entry{store, {INT64_MIN, ring.hi}});
+  rings_read_.insert(it->first);
   const EidRange w = it->second.window;
   const int64_t lo = std::max(ring.lo, w.lo);
   return EidRange{lo, std::max(lo, std::min(ring.hi, w.hi))};
+}
+
+namespace {
+constexpr std::pair<RingKind, const char*> kRingMarks[] = {{RingKind::kProcess, "process"},
+                                                           {RingKind::kFile, "file"}};
+}  // namespace
+
+FollowWindow::Marks FollowWindow::Seen(const audit::EventStore* store) const {
+  std::lock_guard lock(mutex_);
+  Marks marks;
+  for (const auto& [kind, name] : kRingMarks) {
+    const RingId ring{store, kind};
+    if (rings_read_.contains(ring)) marks[name] = stores_.at(ring).window.hi;
+  }
+  for (const std::string& path : files_read_) marks[path] = files_.at(path).hi;
+  return marks;
+}
+
+void FollowWindow::ResumeAt(const std::shared_ptr<const audit::EventStore>& store,
+                            const Marks& marks) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [mark, value] : marks) {
+    bool ring = false;
+    for (const auto& [kind, name] : kRingMarks) {
+      if (mark == name) {
+        stores_[RingId{store.get(), kind}] = Entry{store, {INT64_MIN, value}};
+        ring = true;
+      }
+    }
+    if (!ring) files_[mark] = EidRange{INT64_MIN, value};
+  }
 }
 
 EidRange VisibleEids(const TableContext& ctx, const std::shared_ptr<const audit::EventStore>& store,

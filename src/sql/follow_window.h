@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,6 +64,16 @@ class FollowWindow {
   // second, new rows or not: its rows become due with time.
   std::pair<int64_t, int64_t> RoundTimes();
 
+  // The daemon's scheduled event queries are followed too, one window per query, across
+  // restarts (src/daemon/scheduler.h): marks say where a window's last round ended, by ring
+  // ("process", "file") and by accounting file (its path).
+  using Marks = std::map<std::string, int64_t>;
+  // The current round's end in every ring of store (may be null) and every file the round
+  // has read: empty when the statement read no event table.
+  Marks Seen(const audit::EventStore* store) const;
+  // Makes store's rings and the files in marks continue from marks at the next BeginRound.
+  void ResumeAt(const std::shared_ptr<const audit::EventStore>& store, const Marks& marks);
+
  private:
   using RingId = std::pair<const audit::EventStore*, RingKind>;
   struct Entry {
@@ -77,6 +88,9 @@ class FollowWindow {
   mutable std::mutex mutex_;
   std::map<RingId, Entry> stores_;
   std::map<std::string, EidRange> files_;
+  // What the current round has read (Clip, ClipFile), for Seen.
+  std::set<RingId> rings_read_;
+  std::set<std::string> files_read_;
   bool timed_ = false;
   int64_t previous_round_ms_ = INT64_MIN, round_ms_ = 0;
 };

@@ -38,7 +38,9 @@ MULTIARCH = "x86_64-linux-gnu"  # Debian's library directory on this architectur
 # the daemon's options land in --help: "--daemon", "--config", "--logger-path",
 # "--host-identifier", "--store", "--no-store".
 EXPECTED_OPTIONS = ["--follow", "--audit-log", "--audit-stdin", "--audit-mode", "--acct-file",
-                    "--watch-dir", "--json", "--proc-root", "--version", "--help"]
+                    "--watch-dir", "--json", "--proc-root", "--version", "--help", "--daemon",
+                    "--config", "--logger-path", "--logger", "--host-identifier", "--store",
+                    "--no-store", "--check-config", "--tree"]
 
 # Every file the package holds, with its mode. Directories are not listed.
 EXPECTED_FILES = {

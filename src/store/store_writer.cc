@@ -1,0 +1,68 @@
+#include "store/store_writer.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+namespace procaudit::store {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+StoreWriter::StoreWriter(std::shared_ptr<EventDb> db,
+                         std::shared_ptr<const audit::EventStore> events, Retention retention,
+                         Log log)
+    : db_(std::move(db)), events_(std::move(events)), retention_(retention), log_(std::move(log)) {
+  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+}
+
+void StoreWriter::Stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  thread_.join();
+  Flush();
+}
+
+bool StoreWriter::Flush() {
+  const audit::EventRing::Reader reader(events_->ring());
+  const int64_t rows = db_->Append(reader, events_->file_ring().end_eid());
+  if (rows < 0) {
+    ++failed_batches_;
+    if (!failing_) log_("store: writing failed, the events stay in memory: " + db_->error());
+    failing_ = true;
+    return false;
+  }
+  if (failing_) log_("store: writing again");
+  failing_ = false;
+  rows_written_ += static_cast<uint64_t>(rows);
+  ++batches_;
+  return true;
+}
+
+void StoreWriter::Run(std::stop_token stop) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  auto last_retention = std::chrono::steady_clock::time_point{};
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(mutex);
+      wake.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+    }
+    if (stop.stop_requested()) break;
+    Flush();
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_retention >= std::chrono::minutes(1)) {
+      last_retention = now;
+      const int64_t deleted = db_->ApplyRetention(retention_, NowMs());
+      if (deleted < 0) log_("store: retention failed: " + db_->error());
+    }
+  }
+}
+
+}  // namespace procaudit::store
