@@ -216,9 +216,11 @@ std::string CheckCombination(const ShellOptions& o) {
     return "--follow does not work with --audit-log: a replay ends and has no new events to wait "
            "for (use --audit-stdin, or the live capture)";
   }
-  if (!o.audit_stdin && o.live.mode == netlink::AuditMode::kOff) {
-    return "--follow needs a source that grows: the live capture (not --audit-mode off) or "
-           "--audit-stdin";
+  // An accounting file grows too: acct_exits can be followed without any audit source.
+  const bool acct_grows = o.acct_file.has_value() || o.acct.value_or(false);
+  if (!o.audit_stdin && o.live.mode == netlink::AuditMode::kOff && !acct_grows) {
+    return "--follow needs a source that grows: the live capture (not --audit-mode off), "
+           "--audit-stdin, or accounting (--acct-file, --acct)";
   }
   for (const std::string& sql : o.sql) {
     if (!sql.empty() && sql.front() == '.') return "--follow runs SQL, not dot commands: " + sql;
