@@ -79,6 +79,11 @@ const char* const kShellHelp =
     "                    off again on exit; when accounting already writes a file (the\n"
     "                    acct package's service), reads that file and leaves it on\n"
     "\n"
+    "Memory:\n"
+    "  --ring-rows N  rows each event ring holds (process events, file events),\n"
+    "                 default 10,000,000; the oldest go when it is full (counted in\n"
+    "                 audit_status). About 250 bytes a row with its strings\n"
+    "\n"
     "Follow:\n"
     "  --follow       keep running and print the new rows of the SQL as events arrive,\n"
     "                 until Ctrl-C or SIGTERM (exit status 0), or until the input of\n"
@@ -263,6 +268,7 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
     kStore,
     kNoStore,
     kCheckConfig,
+    kRingRows,
   };
   static const option kLong[] = {
       {"table", no_argument, nullptr, kTable},
@@ -297,6 +303,7 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       {"store", required_argument, nullptr, kStore},
       {"no-store", no_argument, nullptr, kNoStore},
       {"check-config", no_argument, nullptr, kCheckConfig},
+      {"ring-rows", required_argument, nullptr, kRingRows},
       {nullptr, 0, nullptr, 0},
   };
   ShellOptions o;
@@ -376,6 +383,17 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       case kStore: o.daemon.store = optarg; break;
       case kNoStore: o.daemon.no_store = true; break;
       case kCheckConfig: o.daemon.check_config = true; break;
+      case kRingRows: {
+        size_t rows = 0;
+        const std::string_view text(optarg);
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), rows);
+        if (ec != std::errc() || end != text.data() + text.size() || rows == 0) {
+          error = std::string("--ring-rows needs a positive integer, not '") + optarg + "'";
+          return std::nullopt;
+        }
+        o.ring_rows = rows;
+        break;
+      }
       default: {
         // A short option inside a group ("-xh") is named by optopt; a long one by
         // the argument getopt stopped at.

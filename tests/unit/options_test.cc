@@ -357,6 +357,14 @@ TEST_F(ParseShellOptionsTest, FollowNeedsASourceThatGrows) {
   EXPECT_TRUE(Parse({"--follow", "--audit-mode", "off", "--acct", "SELECT 1"}));
 }
 
+TEST_F(ParseShellOptionsTest, RingRowsIsAPositiveInteger) {
+  std::string error;
+  EXPECT_EQ(Parse({"--ring-rows", "1000", "SELECT 1"})->ring_rows, 1000u);
+  EXPECT_FALSE(Parse(Keep({"--ring-rows", "0", "SELECT 1"}), error));
+  EXPECT_THAT(error, HasSubstr("--ring-rows"));
+  EXPECT_FALSE(Parse(Keep({"--ring-rows", "10k", "SELECT 1"}), error));
+}
+
 TEST_F(ParseShellOptionsTest, FollowRejectsDotCommands) {
   std::string error;
   EXPECT_FALSE(Parse(Keep({"--follow", "SELECT 1", ".tables"}), error));
