@@ -78,7 +78,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--build", default="build")
-    parser.add_argument("--ring-rows", type=int, default=500_000)
+    parser.add_argument("--ring-rows", type=int, default=200_000)
     parser.add_argument("--burst", type=int, default=5000, help="execs per burst")
     parser.add_argument("--opens", type=int, default=5000, help="opens per burst")
     parser.add_argument("--every", type=float, default=10, help="seconds between bursts")
@@ -177,11 +177,18 @@ def main() -> int:
     rows = results(logs)
     execs = sum(int(r["columns"]["n"]) for r in rows if r["name"] == "execs")
     opens = sum(int(r["columns"]["n"]) for r in rows if r["name"] == "opens")
-    warm = [s for s in samples if s["t"] >= min(300, args.minutes * 60 / 3)]
+    # Flat: once both rings are full (well within the first third at the defaults), the last
+    # third's peak stays within 10% (and 5 MB) of the middle third's.
+    third = args.minutes * 60 / 3
+    warm = [s for s in samples if s["t"] >= third]
     rss = [s["rss_mb"] for s in warm] or [s["rss_mb"] for s in samples]
+    middle = [s["rss_mb"] for s in warm if s["t"] < 2 * third] or rss
+    last = [s["rss_mb"] for s in warm if s["t"] >= 2 * third] or rss
+    flat = max(last) <= max(middle) * 1.10 + 5
     cpu = samples[-1]["cpu_s"] if samples else 0
     store_mb = sum(p.stat().st_size for p in store.parent.glob("events.db*")) / 1e6
-    ok = execs == launched and opens >= opened and lost == 0 and restored and status == 0
+    ok = (execs == launched and opens >= opened and lost == 0 and restored and status == 0
+          and flat)
     text = "\n".join([
         "## soak",
         "",
@@ -196,7 +203,8 @@ def main() -> int:
         f"| execs launched / logged by the event query | {launched:,} / {execs:,} |",
         f"| opens made / logged | {opened:,} / {opens:,} |",
         f"| kernel lost (auditctl -s) | {lost} |",
-        f"| RSS after warm-up (min / max / last), MB | {min(rss):.1f} / {max(rss):.1f} / {rss[-1]:.1f} |",
+        f"| RSS after the first third (min / max / last), MB | {min(rss):.1f} / {max(rss):.1f} / {rss[-1]:.1f} |",
+        f"| RSS peak, middle third / last third, MB | {max(middle):.1f} / {max(last):.1f} ({'flat' if flat else 'GROWING'}) |",
         f"| RSS first sample, MB | {samples[0]['rss_mb'] if samples else 0:.1f} |",
         f"| daemon CPU, s (per exec+open, µs) | {cpu:.1f} ({1e6 * cpu / max(1, launched + opened):.1f}) |",
         f"| store reads beside the daemon ok / failed | {store_reads['ok']} / {store_reads['failed']} |",
