@@ -181,8 +181,8 @@ void Capture::Start(size_t capacity) {
     ctl_.emplace();
     st = ctl_->Status();
   } catch (const AuditError& e) {
+    ctl_.reset();  // refused: Restore must not ask it anything either
     if (options_.mode == AuditMode::kUnicast || options_.add_rules) throw;
-    ctl_.reset();
   }
   if (ctl_) {
     CleanUpStale(*ctl_, dir_);  // also makes the kernel let go of a dead audit pid
