@@ -52,7 +52,7 @@
 
 // --- the faults, read once from the environment ----------------------------------------------
 
-static long g_recv_enobufs_at;     // 0: off
+static long g_recv_enobufs_at;  // 0: off
 static int g_set_pid_eperm;
 static long g_sigterm_at_request;  // 0: off
 static long g_sigterm_at_acct;     // 0: off
@@ -107,11 +107,11 @@ static void* Real(const char* name) {
   return fn;
 }
 // The C library's function, looked up once per call site.
-#define REAL(name)                                            \
-  ({                                                          \
-    static __typeof__(&name) real_;                           \
+#define REAL(name)                                             \
+  ({                                                           \
+    static __typeof__(&name) real_;                            \
     if (real_ == NULL) real_ = (__typeof__(&name))Real(#name); \
-    real_;                                                    \
+    real_;                                                     \
   })
 
 static void Trace(const char* fmt, ...) {
@@ -139,8 +139,7 @@ static int IsAuditNetlink(int fd) {
   socklen_t len = sizeof domain;
   if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_NETLINK) return 0;
   len = sizeof protocol;
-  return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0 &&
-         protocol == NETLINK_AUDIT;
+  return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0 && protocol == NETLINK_AUDIT;
 }
 
 // What a request does, for the trace: "GET", "SET pid=123", "ADD_RULE", ...
@@ -266,8 +265,7 @@ ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
   return n;
 }
 
-int recvmmsg(int fd, struct mmsghdr* msgs, unsigned int vlen, int flags,
-             struct timespec* timeout) {
+int recvmmsg(int fd, struct mmsghdr* msgs, unsigned int vlen, int flags, struct timespec* timeout) {
   const int n = REAL(recvmmsg)(fd, msgs, vlen, flags, timeout);
   if (g_recv_enobufs_at == 0 || !IsAuditNetlink(fd)) return n;
   // Only receives that got records count: an empty poll wake-up is not a receive of records.
@@ -319,8 +317,9 @@ static int Vanished(int dirfd, const char* name) {
   while (*below == '.' && below[1] == '/') below += 2;  // "/proc/PID/./stat"
   if (strcmp(below, ".") == 0) below = "";
   const size_t nlen = strlen(g_vanish_name);
-  const int hit = nlen == 0 ? 1 : strncmp(below, g_vanish_name, nlen) == 0 &&
-                                      (below[nlen] == '\0' || below[nlen] == '/');
+  const int hit = nlen == 0 ? 1
+                            : strncmp(below, g_vanish_name, nlen) == 0 &&
+                                  (below[nlen] == '\0' || below[nlen] == '/');
   if (hit) __atomic_store_n(&g_vanished, 1, __ATOMIC_SEQ_CST);
   return hit;
 }
