@@ -6,7 +6,7 @@
 // PROCAUDIT_FAULT holds faults separated by commas:
 //
 //   netlink_recv_enobufs=N        the Nth recvmmsg on an audit netlink socket (the event reader's
-//                                 batch receive) takes one batch and throws it away, then fails
+//                                 batch receive) that gets records throws them away and fails
 //                                 with ENOBUFS: what a socket whose buffer overflowed gives
 //   netlink_set_pid_eperm         registering an audit pid (AUDIT_SET, AUDIT_STATUS_PID, pid != 0)
 //                                 is refused with EPERM in the kernel's acknowledgement, as the
