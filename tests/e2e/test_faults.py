@@ -483,12 +483,12 @@ class NetlinkFaultTest(FaultTestCase):
             s = self.faulty_shell("netlink_set_pid_eperm", trace=trace)
             self.assertEqual(s.query(f"SELECT pid FROM processes WHERE pid = {s.pid}"),
                              [{"pid": s.pid}])
+            s.close_input()
+            self.assertEqual(s.wait(HANG), 0, s.stderr)  # its stderr whole from here on
             lines = s.stderr.splitlines()
             self.assertEqual(len(lines), 1, s.stderr)
             self.assertTrue(lines[0].startswith(f"{WARNING}live capture off: registering as the "
                                                 "audit pid: Operation not permitted"), lines[0])
-            s.close_input()
-            self.assertEqual(s.wait(HANG), 0, s.stderr)
             self.assertNothingChangedAfterTheRefusal(read_trace(trace))
             self.assertRestored(s.pid, "after the script")
         with self.subTest(daemon="refuses to start"):
