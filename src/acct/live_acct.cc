@@ -238,4 +238,9 @@ void StopLiveAcct() {
   TheAcct().reset();  // the destructor restores
 }
 
+void StopLiveAcctForExit() {
+  AcctMutex().lock();  // never unlocked: the process ends
+  TheAcct().reset();
+}
+
 }  // namespace procaudit::acct

@@ -128,6 +128,7 @@ int RunDaemon(const ShellOptions& options) {
   if (!cli.no_store) {
     try {
       store = store::EventDb::Open(cli.store.value_or(settings.store_path.value_or(kDefaultStore)));
+      store->SetWriteLog(Log);
     } catch (const std::exception& e) {
       Log(std::string("store: ") + e.what());
       return 1;
@@ -157,7 +158,7 @@ int RunDaemon(const ShellOptions& options) {
     store::Retention retention;
     if (settings.store_max_age_s) retention.max_age_s = static_cast<int64_t>(*settings.store_max_age_s);
     if (settings.store_max_bytes) retention.max_bytes = static_cast<int64_t>(*settings.store_max_bytes);
-    writer = std::make_unique<store::StoreWriter>(store, events, retention, Log);
+    writer = std::make_unique<store::StoreWriter>(store, events, retention);
   }
 
   const std::string host = cli.host_identifier.value_or(ResolveHostIdentifier(settings));

@@ -13,7 +13,11 @@
 // again.
 //
 // Accounting files grow too (acct_exits): a file is followed like a store, by record number,
-// its end being the whole records it holds now.
+// its end being the whole records it holds now. A file found shorter than before was truncated
+// (logrotate's copytruncate, to 0): the next round shows it from its first record, also when it
+// has grown again meanwhile. (A file truncated to a shorter non-empty length shows the records
+// it kept again; one truncated and grown past its old length between two rounds cannot be told
+// from one that only grew.)
 //
 // process_lifecycle prints a process once, when its end is known; an end seen only in an
 // accounting file waits a few seconds, and until audit has caught up with it, for audit's
