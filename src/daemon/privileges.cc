@@ -25,7 +25,11 @@ namespace {
 
 constexpr CapabilitySet Bit(int cap) { return CapabilitySet{1} << cap; }
 
-std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+// what (a literal: building a string could change errno first), and errno's text.
+std::string Errno(const char* what) {
+  const int err = errno;
+  return std::string(what) + ": " + std::strerror(err);
+}
 
 using CapHandle = std::unique_ptr<std::remove_pointer_t<cap_t>, int (*)(void*)>;
 
@@ -180,8 +184,9 @@ std::string DropCapabilities(CapabilitySet keep) {
     for (int cap = 0; cap < MaxCapability(); ++cap) {
       if (keep & Bit(cap) || cap_get_bound(cap) != 1) continue;
       if (AllThreadsSyscall(SYS_prctl, PR_CAPBSET_DROP, cap) != 0) {
-        throw std::runtime_error(
-            Errno("privileges: dropping " + CapabilityNames(Bit(cap)) + " from the bounding set"));
+        const std::string why = std::strerror(errno);
+        throw std::runtime_error("privileges: dropping " + CapabilityNames(Bit(cap)) +
+                                 " from the bounding set: " + why);
       }
     }
   }
