@@ -136,6 +136,7 @@ Shell::Shell(const ShellOptions& options, std::FILE* out, std::FILE* err)
       context_(std::make_shared<TableContext>()) {
   context_->proc_root = options.proc_root;
   audit::EventSources& events = *context_->events;
+  if (options.ring_rows) events.capacity = *options.ring_rows;
   events.warn = [err](const std::string& w) { std::fprintf(err, "procaudit: warning: %s\n", w.c_str()); };
   if (isatty(fileno(err))) {
     auto bar = std::make_shared<ProgressBar>(err);

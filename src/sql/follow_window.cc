@@ -95,6 +95,11 @@ EidRange FollowWindow::ClipFile(const std::string& path, EidRange records) {
   return EidRange{lo, std::max(lo, std::min(records.hi, w.hi))};
 }
 
+bool FollowWindow::FirstSight(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  return seen_keys_.insert(key).second;
+}
+
 std::pair<int64_t, int64_t> FollowWindow::RoundTimes() {
   std::lock_guard lock(mutex_);
   timed_ = true;

@@ -40,7 +40,7 @@ MULTIARCH = "x86_64-linux-gnu"  # Debian's library directory on this architectur
 EXPECTED_OPTIONS = ["--follow", "--audit-log", "--audit-stdin", "--audit-mode", "--acct-file",
                     "--watch-dir", "--json", "--proc-root", "--version", "--help", "--daemon",
                     "--config", "--logger-path", "--logger", "--host-identifier", "--store",
-                    "--no-store", "--check-config", "--tree"]
+                    "--no-store", "--check-config", "--tree", "--ring-rows"]
 
 # Every file the package holds, with its mode. Directories are not listed.
 EXPECTED_FILES = {
