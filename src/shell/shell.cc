@@ -19,6 +19,7 @@
 #include "generated/table_specs.h"
 #include "netlink/live_capture.h"
 #include "procaudit.h"
+#include "shell/authorizer.h"
 #include "shell/line_editor.h"
 #include "shell/progress.h"
 #include "shell/tree_output.h"
@@ -154,7 +155,10 @@ Shell::Shell(const ShellOptions& options, std::FILE* out, std::FILE* err)
   g_context.reset();
   if (rc != SQLITE_OK) {
     error_ = db_ ? sqlite3_errmsg(db_) : "cannot open an in-memory database";
+    return;
   }
+  // What SQL may do here: a config's queries only read; no SQL runs code or names files to write.
+  InstallAuthorizer(db_, options.daemon.on ? StatementPolicy::kDaemon : StatementPolicy::kShell);
 }
 
 void Shell::OpenSessionSource(const ShellOptions& options) {
