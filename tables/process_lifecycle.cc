@@ -46,8 +46,9 @@ enum Plan : int {
 constexpr int64_t kFollowSettleMs = 4000;
 // And audit must have caught up with it: rows up to this long after the end are in the ring
 // (or audit is idle). Wall time alone is not enough: a loaded pipeline, or a stream replayed
-// from the past, can be further behind than any fixed wait.
-constexpr int64_t kCaughtUpMs = 1500;
+// from the past, can be further behind than any fixed wait. As long as the settling: the end
+// may be a second early, and the tracker may still hold the process's last rows for 2 s.
+constexpr int64_t kCaughtUpMs = kFollowSettleMs;
 
 struct ProcessLifecycle {
   static constexpr const char* kSchema = col::meta::kSchema;
