@@ -17,6 +17,18 @@ import tomllib
 
 TYPES = {"INTEGER", "TEXT", "REAL", "BLOB"}
 IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+# linux/capability.h's names: a spec's `capabilities.names` must be among them.
+CAPABILITIES = {
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+}
 
 
 def fail(path, msg):
@@ -29,11 +41,19 @@ def load(path):
             spec = tomllib.load(f)
         except tomllib.TOMLDecodeError as e:
             fail(path, str(e))
-    for key in ("name", "description", "source", "columns", "examples"):
+    for key in ("name", "description", "source", "capabilities", "columns", "examples"):
         if key not in spec:
             fail(path, f"missing key '{key}'")
     if not IDENT.match(spec["name"]):
         fail(path, f"bad table name {spec['name']!r}")
+    caps = spec["capabilities"]
+    if not isinstance(caps, dict) or set(caps) != {"names", "why"}:
+        fail(path, "capabilities: a table with exactly `names` and `why`")
+    if not isinstance(caps["names"], list) or not isinstance(caps["why"], str):
+        fail(path, "capabilities: `names` is a list of capability names, `why` a text")
+    for name in caps["names"]:
+        if name not in CAPABILITIES:
+            fail(path, f"capabilities: unknown capability {name!r}")
     seen = set()
     for col in spec["columns"]:
         for key in ("name", "type", "description"):
@@ -123,6 +143,11 @@ def header(specs):
     return "\n".join(out) + "\n"
 
 
+def capability_list(spec):
+    names = spec["capabilities"]["names"]
+    return ", ".join(f"`{n}`" for n in names) if names else "none"
+
+
 def docs(specs):
     out = [
         "# procaudit tables",
@@ -133,13 +158,25 @@ def docs(specs):
         "(it reads only what matches); **hidden**: not shown by `SELECT *`, used as a "
         "table-valued argument (`table(value)`).",
         "",
+        "Capabilities: what each table needs for a full result, beyond the caller's own processes "
+        "and files it may read; root has them all. The daemon keeps only those its run needs "
+        "(src/daemon/privileges.h).",
+        "",
+        "| table | capabilities |",
+        "|---|---|",
     ]
+    for spec in specs:
+        out.append(f"| [{spec['name']}](#{spec['name']}) | {capability_list(spec)} |")
+    out.append("")
     for spec in specs:
         out.append(f"## {spec['name']}")
         out.append("")
         out.append(spec["description"].strip())
         out.append("")
         out.append(f"Source: {spec['source']}")
+        out.append("")
+        out.append(f"Capabilities: {capability_list(spec)}. "
+                   + " ".join(spec["capabilities"]["why"].split()))
         out.append("")
         out.append("| column | type | flags | description |")
         out.append("|---|---|---|---|")

@@ -44,6 +44,11 @@ enum Plan : int {
 // process: the tracker holds events 2 s for reordering, and accounting's end is up to a second
 // early.
 constexpr int64_t kFollowSettleMs = 4000;
+// And audit must have caught up with it: rows up to this long after the end are in the ring
+// (or audit is idle). Wall time alone is not enough: a loaded pipeline, or a stream replayed
+// from the past, can be further behind than any fixed wait. As long as the settling: the end
+// may be a second early, and the tracker may still hold the process's last rows for 2 s.
+constexpr int64_t kCaughtUpMs = kFollowSettleMs;
 
 struct ProcessLifecycle {
   static constexpr const char* kSchema = col::meta::kSchema;
@@ -54,6 +59,7 @@ struct ProcessLifecycle {
     std::shared_ptr<const acct::AcctFile> file;
     std::vector<Instance> rows;
     std::string log_spec, acct_spec;
+    std::string acct_path;  // the file read, named or the session's
   };
 
   static int BestIndex(sqlite3_index_info* info, const char** plan_name) {
@@ -123,7 +129,10 @@ void ProcessLifecycle::Filter(const TableContext& ctx, const FilterArgs& args, S
         "process_lifecycle has no source: start procaudit with --audit-log FILE (and "
         "--acct-file FILE), or name them as process_lifecycle('AUDIT LOGS', 'ACCT FILE')");
   }
-  if (acct_path) scan.file = std::make_shared<const acct::AcctFile>(ctx.acct->Read(*acct_path));
+  if (acct_path) {
+    scan.file = std::make_shared<const acct::AcctFile>(ctx.acct->Read(*acct_path));
+    scan.acct_path = *acct_path;
+  }
 
   lifecycle::Selection eids, records;
   int64_t audit_start_ms = INT64_MIN;
@@ -170,14 +179,20 @@ void ProcessLifecycle::Filter(const TableContext& ctx, const FilterArgs& args, S
   if (scan.reader) {
     window = VisibleEids(ctx, scan.store, {scan.reader->first_eid(), scan.reader->end_eid()});
   }
-  // Plain variables, not structured bindings: clang before 16 cannot capture those.
-  const std::pair<int64_t, int64_t> rounds = ctx.follow->RoundTimes();
-  const int64_t previous_round_ms = rounds.first, round_ms = rounds.second;
+  const int64_t round_ms = ctx.follow->RoundTimes().second;
+  // The newest audit time in the ring; an idle round (no new rows) counts as caught up.
+  const bool audit_idle = window.lo >= window.hi;
+  const int64_t audit_newest_ms =
+      scan.reader && scan.reader->end_eid() > scan.reader->first_eid()
+          ? scan.reader->Row(scan.reader->end_eid() - 1).time_index_ms
+          : INT64_MIN;
   std::erase_if(scan.rows, [&](const Instance& p) {
     if (p.end_eid) return !(p.end_eid >= window.lo && p.end_eid < window.hi);
-    if (p.end != EndSource::kAcct) return true;  // not ended (or running)
-    const int64_t due = *p.end_ms + kFollowSettleMs;
-    return !(due > previous_round_ms && due <= round_ms);
+    if (p.end != EndSource::kAcct || !p.acct) return true;  // not ended (or running)
+    if (*p.end_ms + kFollowSettleMs > round_ms) return true;
+    if (!audit_idle && audit_newest_ms < *p.end_ms + kCaughtUpMs) return true;
+    // Due from now on, whichever round sees it first: printed once, by its record.
+    return !ctx.follow->FirstSight(scan.acct_path + '\0' + std::to_string(*p.acct));
   });
 }
 

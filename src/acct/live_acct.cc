@@ -11,6 +11,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "acct/accounting_writes_to.h"
 #include "acct/acct_probe.h"
 #include "acct/acct_state.h"
 #include "netlink/capture_state.h"
@@ -103,9 +104,11 @@ class LiveAcct {
     try {
       // Only while it still writes our file: otherwise somebody turned it on elsewhere (or off)
       // since, and that is theirs. (Suspended for lack of disk space, it reads as off too, and
-      // stays on into our deleted file until the next acct(2) call: see acct_probe.h.)
-      const std::optional<AcctTarget> now = ProbeAccounting();
-      if (now && state_.dev && now->Is(*state_.dev, *state_.ino)) SetAccounting(nullptr);
+      // stays on into our deleted file until the next acct(2) call: see acct_probe.h.) Checked
+      // without the probe's fanotify: the daemon no longer holds CAP_SYS_ADMIN at its stop.
+      if (state_.dev && AccountingWritesTo(state_.file, *state_.dev, *state_.ino)) {
+        SetAccounting(nullptr);
+      }
     } catch (const std::exception& e) {
       // The state stays: the next start after this process has gone finishes the job.
       Warn(std::string("turning process accounting off: ") + e.what() +
@@ -236,6 +239,11 @@ std::optional<LiveAcctInfo> RunningLiveAcct() {
 void StopLiveAcct() {
   std::lock_guard lock(AcctMutex());
   TheAcct().reset();  // the destructor restores
+}
+
+void StopLiveAcctForExit() {
+  AcctMutex().lock();  // never unlocked: the process ends
+  TheAcct().reset();
 }
 
 }  // namespace procaudit::acct

@@ -44,4 +44,8 @@ std::optional<LiveAcctInfo> RunningLiveAcct();
 // signal handler.
 void StopLiveAcct();
 
+// StopLiveAcct for a thread that ends the process next: it keeps the lock, so no start follows
+// (netlink::StopLiveCaptureForExit says why).
+void StopLiveAcctForExit();
+
 }  // namespace procaudit::acct

@@ -12,6 +12,7 @@
 #include "acct/live_acct.h"
 #include "daemon/config.h"
 #include "daemon/log_sink.h"
+#include "daemon/privileges.h"
 #include "daemon/scheduler.h"
 #include "netlink/live_capture.h"
 #include "shell/shell.h"
@@ -128,6 +129,7 @@ int RunDaemon(const ShellOptions& options) {
   if (!cli.no_store) {
     try {
       store = store::EventDb::Open(cli.store.value_or(settings.store_path.value_or(kDefaultStore)));
+      store->SetWriteLog(Log);
     } catch (const std::exception& e) {
       Log(std::string("store: ") + e.what());
       return 1;
@@ -157,7 +159,11 @@ int RunDaemon(const ShellOptions& options) {
     store::Retention retention;
     if (settings.store_max_age_s) retention.max_age_s = static_cast<int64_t>(*settings.store_max_age_s);
     if (settings.store_max_bytes) retention.max_bytes = static_cast<int64_t>(*settings.store_max_bytes);
-    writer = std::make_unique<store::StoreWriter>(store, events, retention, Log);
+    writer = std::make_unique<store::StoreWriter>(store, events, retention);
+  }
+  if (const std::string why = DropPrivileges(Log); !why.empty()) {
+    Log(why);
+    return 1;
   }
 
   const std::string host = cli.host_identifier.value_or(ResolveHostIdentifier(settings));

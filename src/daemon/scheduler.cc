@@ -221,9 +221,10 @@ void Scheduler::Run(Job& job) {
   }
   // Rings the run did not read keep their marks (a discovery-paused pack, a CASE not taken).
   for (auto& [mark, value] : marks) job.state.marks[mark] = value;
-  if (env_.store && !env_.store->PutQueryState(job.query.name, job.state)) {
-    env_.log("query " + job.query.name + ": storing its state failed: " + env_.store->error());
-  }
+  // A failure (a full disk) is the store's to report, once for every writer: a line per run of
+  // every query would bury the one that matters. The state stays in memory, and the next run
+  // stores it again.
+  if (env_.store) env_.store->PutQueryState(job.query.name, job.state);
 }
 
 }  // namespace procaudit::daemon

@@ -3,10 +3,12 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 
 namespace procaudit::netlink {
 namespace {
@@ -28,11 +30,28 @@ int OpenAuditSocket() {
 }  // namespace
 
 namespace {
+
+// The kernel refuses every audit control request (EPERM) from outside the initial pid
+// namespace, whatever the capabilities: root in a container or under `unshare --pid` is told so
+// rather than to run as root. The initial namespace has a fixed inode (PROC_PID_INIT_INO).
+bool InInitialPidNamespace() {
+  char link[64];
+  const ssize_t n = readlink("/proc/self/ns/pid", link, sizeof link - 1);
+  if (n <= 0) return true;  // cannot tell: the usual case
+  return std::string_view(link, static_cast<size_t>(n)) == "pid:[4026531836]";
+}
+
 std::string Describe(int err, const char* what) {
   std::string out = std::string(what) + ": " + std::strerror(err);
-  if (err == EPERM || err == EACCES) out += " (needs CAP_AUDIT_CONTROL: run as root)";
+  if (err == EPERM && !InInitialPidNamespace()) {
+    out += " (the kernel takes audit control requests only from the initial pid namespace, and "
+           "procaudit runs in another: a container or unshare --pid)";
+  } else if (err == EPERM || err == EACCES) {
+    out += " (needs CAP_AUDIT_CONTROL: run as root)";
+  }
   return out;
 }
+
 }  // namespace
 
 AuditError::AuditError(int err, const char* what) : std::runtime_error(Describe(err, what)), error_(err) {}

@@ -181,8 +181,8 @@ void Capture::Start(size_t capacity) {
     ctl_.emplace();
     st = ctl_->Status();
   } catch (const AuditError& e) {
+    ctl_.reset();  // refused: Restore must not ask it anything either
     if (options_.mode == AuditMode::kUnicast || options_.add_rules) throw;
-    ctl_.reset();
   }
   if (ctl_) {
     CleanUpStale(*ctl_, dir_);  // also makes the kernel let go of a dead audit pid
@@ -233,7 +233,15 @@ void Capture::StartUnicast(AuditControl& ctl, const KernelStatus& st) {
   if (!event_fd_.valid()) throw AuditError(errno, "opening the audit netlink");
   GrowReceiveBuffer(event_fd_.get());
   // The kernel unicasts to the socket that registered: the event socket, not the control one.
-  AuditControl(event_fd_.get()).SetPid(static_cast<uint32_t>(getpid()));
+  try {
+    AuditControl(event_fd_.get()).SetPid(static_cast<uint32_t>(getpid()));
+  } catch (const AuditError&) {
+    // Refused (EPERM, EEXIST) or never sent: nothing to give back. Giving back a pid we do not
+    // hold is a change of its own (a CONFIG_CHANGE record; EACCES when another process took it
+    // meanwhile). Without an answer (a timeout) it may be ours: Restore gives it back.
+    state_.took_pid = false;
+    throw;
+  }
   if (state_.backlog_limit) ctl.SetBacklogLimit(state_.backlog_limit->set);
   if (state_.backlog_wait_time) ctl.SetBacklogWaitTime(state_.backlog_wait_time->set);
   AddRules(ctl, options_.exclude_self ? getpid() : 0, 0);
@@ -451,6 +459,11 @@ std::optional<LiveInfo> RunningLiveCaptureInfo() {
 void StopLiveCapture() {
   std::lock_guard lock(CaptureMutex());
   if (TheCapture()) TheCapture().reset();  // the destructor restores
+}
+
+void StopLiveCaptureForExit() {
+  CaptureMutex().lock();  // never unlocked: the process ends
+  TheCapture().reset();
 }
 
 }  // namespace procaudit::netlink

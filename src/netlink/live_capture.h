@@ -46,4 +46,11 @@ std::optional<LiveInfo> RunningLiveCaptureInfo();
 // from any thread, but not from a signal handler: a shell's signal thread calls it.
 void StopLiveCapture();
 
+// StopLiveCapture for a thread that ends the process next (the shell's signal thread, before
+// _Exit): no capture may start after it, so it keeps the capture's lock, and a StartLiveCapture
+// in another thread waits until the process is gone. A stop alone is not enough: the main thread
+// may be starting live accounting meanwhile and go on to start the capture, whose changes the
+// _Exit would then leave behind.
+void StopLiveCaptureForExit();
+
 }  // namespace procaudit::netlink

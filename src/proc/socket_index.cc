@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "proc/stat_parser.h"
 #include "proc/text_fields.h"
 
 namespace procaudit {
@@ -14,13 +15,38 @@ uint64_t SocketIndex::NetNamespace(const PidDir& dir) {
   return 0;
 }
 
+namespace {
+
+// Whether the process of dir still runs: not reaped, not a zombie (whose net/ files are gone).
+bool StillRunning(const PidDir& dir) {
+  std::string text;
+  if (!dir.ReadFile("stat", text, ReadMode::kOneShot)) return false;
+  const std::optional<StatFields> stat = ParseStat(text);
+  return stat && stat->state != 'Z' && stat->state != 'X';
+}
+
+}  // namespace
+
 const SocketIndex::Table* SocketIndex::TableFor(const PidDir& dir, uint64_t net_namespace) {
   // Loading under the lock is deliberate: a second thread that meets the same
   // namespace waits for the table instead of reading it again.
   std::lock_guard lock(mu_);
-  auto& slot = net_namespace != 0 ? by_namespace_[net_namespace] : by_pid_[dir.pid()];
-  if (!slot) slot = Load(dir);
-  return slot.get();
+  if (net_namespace != 0) {
+    if (auto it = by_namespace_.find(net_namespace); it != by_namespace_.end()) {
+      return it->second.get();
+    }
+  }
+  std::unique_ptr<Table>& own = by_pid_[dir.pid()];
+  if (own) return own.get();
+  std::unique_ptr<Table> table = Load(dir);
+  // Tables read through a process that exited meanwhile miss every file after its exit: they
+  // serve that process's own sockets, but the next process of the namespace reads them again.
+  // Cached for the namespace, they would hide the endpoints of all its other processes.
+  if (net_namespace != 0 && StillRunning(dir)) {
+    return (by_namespace_[net_namespace] = std::move(table)).get();
+  }
+  own = std::move(table);
+  return own.get();
 }
 
 const SocketEntry* SocketIndex::Find(const PidDir& dir, uint64_t net_namespace, uint64_t inode) {

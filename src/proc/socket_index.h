@@ -2,7 +2,8 @@
 //
 // A socket fd only names an inode ("socket:[12345]"); its endpoints live in the
 // net/ tables of the namespace the process is in. Those are read through the
-// process's own /proc/<pid>/net/ once per namespace and kept for the query.
+// process's own /proc/<pid>/net/ once per namespace and kept for the query (unless that
+// process exited while they were read: then the next one of the namespace reads them again).
 //
 // Thread-safe: the scan threads of one query share one index. Entries never move
 // once loaded, so the pointers Find returns stay valid as long as the index.

@@ -18,7 +18,11 @@ std::optional<int64_t> ParseKiB(std::string_view rest) {
   FieldCursor fields(rest);
   int64_t v = 0;
   if (!fields.NextInt(v)) return std::nullopt;
-  return v * 1024;
+  // No kernel prints a size near 2^63 bytes, but a corrupt or forged text (a copied /proc given
+  // with --proc-root) may: overflowing would be undefined behaviour, so such a size is absent.
+  int64_t bytes = 0;
+  if (__builtin_mul_overflow(v, 1024, &bytes)) return std::nullopt;
+  return bytes;
 }
 
 }  // namespace

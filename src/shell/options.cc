@@ -79,6 +79,11 @@ const char* const kShellHelp =
     "                    off again on exit; when accounting already writes a file (the\n"
     "                    acct package's service), reads that file and leaves it on\n"
     "\n"
+    "Memory:\n"
+    "  --ring-rows N  rows each event ring holds (process events, file events),\n"
+    "                 default 10,000,000; the oldest go when it is full (counted in\n"
+    "                 audit_status). About 250 bytes a row with its strings\n"
+    "\n"
     "Follow:\n"
     "  --follow       keep running and print the new rows of the SQL as events arrive,\n"
     "                 until Ctrl-C or SIGTERM (exit status 0), or until the input of\n"
@@ -216,9 +221,11 @@ std::string CheckCombination(const ShellOptions& o) {
     return "--follow does not work with --audit-log: a replay ends and has no new events to wait "
            "for (use --audit-stdin, or the live capture)";
   }
-  if (!o.audit_stdin && o.live.mode == netlink::AuditMode::kOff) {
-    return "--follow needs a source that grows: the live capture (not --audit-mode off) or "
-           "--audit-stdin";
+  // An accounting file grows too: acct_exits can be followed without any audit source.
+  const bool acct_grows = o.acct_file.has_value() || o.acct.value_or(false);
+  if (!o.audit_stdin && o.live.mode == netlink::AuditMode::kOff && !acct_grows) {
+    return "--follow needs a source that grows: the live capture (not --audit-mode off), "
+           "--audit-stdin, or accounting (--acct-file, --acct)";
   }
   for (const std::string& sql : o.sql) {
     if (!sql.empty() && sql.front() == '.') return "--follow runs SQL, not dot commands: " + sql;
@@ -261,6 +268,7 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
     kStore,
     kNoStore,
     kCheckConfig,
+    kRingRows,
   };
   static const option kLong[] = {
       {"table", no_argument, nullptr, kTable},
@@ -295,6 +303,7 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       {"store", required_argument, nullptr, kStore},
       {"no-store", no_argument, nullptr, kNoStore},
       {"check-config", no_argument, nullptr, kCheckConfig},
+      {"ring-rows", required_argument, nullptr, kRingRows},
       {nullptr, 0, nullptr, 0},
   };
   ShellOptions o;
@@ -374,6 +383,17 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       case kStore: o.daemon.store = optarg; break;
       case kNoStore: o.daemon.no_store = true; break;
       case kCheckConfig: o.daemon.check_config = true; break;
+      case kRingRows: {
+        size_t rows = 0;
+        const std::string_view text(optarg);
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), rows);
+        if (ec != std::errc() || end != text.data() + text.size() || rows == 0) {
+          error = std::string("--ring-rows needs a positive integer, not '") + optarg + "'";
+          return std::nullopt;
+        }
+        o.ring_rows = rows;
+        break;
+      }
       default: {
         // A short option inside a group ("-xh") is named by optopt; a long one by
         // the argument getopt stopped at.

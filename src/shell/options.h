@@ -20,6 +20,7 @@ struct ShellOptions {
   std::optional<std::string> acct_file;  // --acct-file: the accounting file acct tables read
   std::optional<bool> acct;              // --acct / --no-acct: live accounting (unset: auto)
   bool follow = false;                  // --follow: print new rows as events arrive
+  std::optional<size_t> ring_rows;      // --ring-rows: rows each event ring holds (memory bound)
   // The daemon (src/daemon/): --daemon --config FILE runs its scheduled queries. The other
   // settings override the config's options; unset, the config's or the defaults apply.
   struct Daemon {

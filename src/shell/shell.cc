@@ -19,6 +19,7 @@
 #include "generated/table_specs.h"
 #include "netlink/live_capture.h"
 #include "procaudit.h"
+#include "shell/authorizer.h"
 #include "shell/line_editor.h"
 #include "shell/progress.h"
 #include "shell/tree_output.h"
@@ -135,6 +136,7 @@ Shell::Shell(const ShellOptions& options, std::FILE* out, std::FILE* err)
       context_(std::make_shared<TableContext>()) {
   context_->proc_root = options.proc_root;
   audit::EventSources& events = *context_->events;
+  if (options.ring_rows) events.capacity = *options.ring_rows;
   events.warn = [err](const std::string& w) { std::fprintf(err, "procaudit: warning: %s\n", w.c_str()); };
   if (isatty(fileno(err))) {
     auto bar = std::make_shared<ProgressBar>(err);
@@ -153,7 +155,10 @@ Shell::Shell(const ShellOptions& options, std::FILE* out, std::FILE* err)
   g_context.reset();
   if (rc != SQLITE_OK) {
     error_ = db_ ? sqlite3_errmsg(db_) : "cannot open an in-memory database";
+    return;
   }
+  // What SQL may do here: a config's queries only read; no SQL runs code or names files to write.
+  InstallAuthorizer(db_, options.daemon.on ? StatementPolicy::kDaemon : StatementPolicy::kShell);
 }
 
 void Shell::OpenSessionSource(const ShellOptions& options) {

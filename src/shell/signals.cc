@@ -23,15 +23,17 @@ int g_terminal_fd = -1;              // guarded by g_mutex
 std::optional<termios> g_terminal;   // guarded by g_mutex
 sigset_t g_ignored_at_start;         // written once, before the signal thread starts
 
-// Each on its own: one failing must not keep the other from being put back.
+// Each on its own: one failing must not keep the other from being put back. The process ends
+// next, so neither may start again afterwards (the ForExit variants keep their locks): the main
+// thread may be between starting live accounting and starting the capture.
 void StopLiveSourcesQuietly() noexcept {
   try {
-    netlink::StopLiveCapture();
+    netlink::StopLiveCaptureForExit();
   } catch (...) {
     // Nothing is left to tell it to: the process is ending.
   }
   try {
-    acct::StopLiveAcct();
+    acct::StopLiveAcctForExit();
   } catch (...) {
   }
 }

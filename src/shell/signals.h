@@ -7,8 +7,9 @@
 //
 //   while a handler is set (ScopedSignalHandler) and returns true:  nothing more (--follow
 //                                                                    stops its loop)
-//   otherwise: netlink::StopLiveCapture() and acct::StopLiveAcct(), the terminal put back if
-//              one was saved, then the process exits with status 128 + signo
+//   otherwise: netlink::StopLiveCaptureForExit() and acct::StopLiveAcctForExit() (neither can
+//              start again afterwards), the terminal put back if one was saved, then the
+//              process exits with status 128 + signo
 //
 // main chooses which of them the thread takes; the others stay blocked:
 //   - an interactive shell keeps SIGINT out: Shell::RunInteractive unblocks it in the main

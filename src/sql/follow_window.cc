@@ -66,8 +66,11 @@ void FollowWindow::BeginRound() {
   }
   for (const auto& [path, end] : file_ends) {
     EidRange& w = files_.at(path);
-    w.lo = w.hi;
-    w.hi = std::max(w.hi, end);
+    // A file holding fewer records than the window has seen was truncated (or replaced under
+    // its name): what it holds now is new, from its first record. Without this, records
+    // appended after a truncation would stay hidden until the file grew past its old length.
+    w.lo = end < w.hi ? 0 : w.hi;
+    w.hi = end;
   }
   rings_read_.clear();
   files_read_.clear();
@@ -83,7 +86,7 @@ bool FollowWindow::HasNewRows() const {
   return std::any_of(ends.begin(), ends.end(),
                      [&](const auto& e) { return e.second > stores_.at(e.first).window.hi; }) ||
          std::any_of(file_ends.begin(), file_ends.end(),
-                     [&](const auto& e) { return e.second > files_.at(e.first).hi; });
+                     [&](const auto& e) { return e.second != files_.at(e.first).hi; });
 }
 
 EidRange FollowWindow::ClipFile(const std::string& path, EidRange records) {
@@ -93,6 +96,11 @@ EidRange FollowWindow::ClipFile(const std::string& path, EidRange records) {
   const EidRange w = it->second;
   const int64_t lo = std::max(records.lo, w.lo);
   return EidRange{lo, std::max(lo, std::min(records.hi, w.hi))};
+}
+
+bool FollowWindow::FirstSight(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  return seen_keys_.insert(key).second;
 }
 
 std::pair<int64_t, int64_t> FollowWindow::RoundTimes() {

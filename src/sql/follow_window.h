@@ -13,10 +13,15 @@
 // again.
 //
 // Accounting files grow too (acct_exits): a file is followed like a store, by record number,
-// its end being the whole records it holds now.
+// its end being the whole records it holds now. A file found shorter than before was truncated
+// (logrotate's copytruncate, to 0): the next round shows it from its first record, also when it
+// has grown again meanwhile. (A file truncated to a shorter non-empty length shows the records
+// it kept again; one truncated and grown past its old length between two rounds cannot be told
+// from one that only grew.)
 //
 // process_lifecycle prints a process once, when its end is known; an end seen only in an
-// accounting file waits a few seconds for audit's records of the same process (RoundTimes).
+// accounting file waits a few seconds, and until audit has caught up with it, for audit's
+// records of the same process (RoundTimes), then prints once (FirstSight).
 //
 // Thread rules: any thread may call; stores are never removed. BeginRound and HasNewRows read
 // the rings' ends, so call them outside any EventRing::Reader of the same thread.
@@ -64,6 +69,11 @@ class FollowWindow {
   // second, new rows or not: its rows become due with time.
   std::pair<int64_t, int64_t> RoundTimes();
 
+  // True the first time key is asked, false after: for rows a table prints once but cannot
+  // place in an eid window (process_lifecycle's ends only accounting saw). Keys stay for the
+  // window's life.
+  bool FirstSight(const std::string& key);
+
   // The daemon's scheduled event queries are followed too, one window per query, across
   // restarts (src/daemon/scheduler.h): marks say where a window's last round ended, by ring
   // ("process", "file") and by accounting file (its path).
@@ -91,6 +101,7 @@ class FollowWindow {
   // What the current round has read (Clip, ClipFile), for Seen.
   std::set<RingId> rings_read_;
   std::set<std::string> files_read_;
+  std::set<std::string> seen_keys_;  // FirstSight's
   bool timed_ = false;
   int64_t previous_round_ms_ = INT64_MIN, round_ms_ = 0;
 };

@@ -142,6 +142,14 @@ bool EventDb::Fail(const std::string& what) {
   return false;
 }
 
+void EventDb::NoteWrite(bool ok) {
+  if (ok == !write_failing_) return;
+  write_failing_ = !ok;
+  if (!write_log_) return;
+  write_log_(ok ? "store: writing again"
+                : "store: writing failed, the events stay in memory: " + error_);
+}
+
 bool EventDb::Exec(const char* sql) {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) == SQLITE_OK) return true;
@@ -262,7 +270,7 @@ int64_t EventDb::Append(const audit::EventRing::Reader& r, int64_t file_end_eid)
   const int64_t hi = r.end_eid();
   const int64_t unstored = lo - end_eid_;  // evicted from the ring before this batch
   if (lo >= hi && unstored == 0 && file_end_eid <= Meta("file_end_eid", 1)) return 0;
-  if (!Exec("BEGIN")) return -1;
+  if (!Exec("BEGIN")) return NoteWrite(false), -1;
   bool ok = true;
   for (int64_t eid = lo; ok && eid < hi; ++eid) {
     BindProcessEvent(r, r.Row(eid), insert_);
@@ -278,14 +286,22 @@ int64_t EventDb::Append(const audit::EventRing::Reader& r, int64_t file_end_eid)
     sqlite3_reset(insert_);
     Exec("ROLLBACK");
     error_ = why;
+    NoteWrite(false);
     return -1;
   }
+  NoteWrite(true);
   end_eid_ = std::max(hi, end_eid_);
   return hi > lo ? hi - lo : 0;
 }
 
 int64_t EventDb::ApplyRetention(const Retention& retention, int64_t now_ms) {
   std::lock_guard lock(mutex_);
+  const int64_t deleted = DeleteBeyondRetention(retention, now_ms);
+  if (deleted != 0) NoteWrite(deleted > 0);  // nothing deleted: nothing written either
+  return deleted;
+}
+
+int64_t EventDb::DeleteBeyondRetention(const Retention& retention, int64_t now_ms) {
   int64_t deleted = 0;
   {
     Stmt age(db_,
@@ -358,7 +374,7 @@ std::optional<QueryState> EventDb::GetQueryState(const std::string& name) {
 
 bool EventDb::PutQueryState(const std::string& name, const QueryState& state) {
   std::lock_guard lock(mutex_);
-  if (!Exec("BEGIN")) return false;
+  if (!Exec("BEGIN")) return NoteWrite(false), false;
   auto bind_name = [&](sqlite3_stmt* s) {
     sqlite3_bind_text(s, 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
   };
@@ -396,10 +412,11 @@ bool EventDb::PutQueryState(const std::string& name, const QueryState& state) {
     sqlite3_bind_int64(s.get(), 3, value);
     ok = sqlite3_step(s.get()) == SQLITE_DONE || Fail("scheduled_query_marks");
   }
-  if (ok && Exec("COMMIT")) return true;
+  if (ok && Exec("COMMIT")) return NoteWrite(true), true;
   const std::string why = error_;
   Exec("ROLLBACK");
   error_ = why;
+  NoteWrite(false);
   return false;
 }
 

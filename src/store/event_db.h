@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,6 +65,13 @@ class EventDb {
   EventDb& operator=(const EventDb&) = delete;
 
   const std::string& path() const { return path_; }
+
+  using Log = std::function<void(const std::string& line)>;
+  // Where write failures go (a full disk): the first write that fails after one that worked, be
+  // it a batch of events, a scheduled query's state or retention, is logged with its reason, and
+  // the first that works after it, one line each, whichever thread wrote. Without a log they are
+  // only returned. Set before other threads use the store.
+  void SetWriteLog(Log log) { write_log_ = std::move(log); }
   // One line: why the last call failed (of this thread's calls, when only one thread fails).
   std::string error() {
     std::lock_guard lock(mutex_);
@@ -107,6 +115,10 @@ class EventDb {
   int64_t MaxMark(const char* ring);
   bool SetMeta(const char* key, int64_t value);
   bool Fail(const std::string& what);
+  // Reports a write's outcome to write_log_ when it changes the store's standing (see SetWriteLog).
+  // REQUIRES: mutex_ held.
+  void NoteWrite(bool ok);
+  int64_t DeleteBeyondRetention(const Retention& retention, int64_t now_ms);
 
   std::recursive_mutex mutex_;  // recursive: usage() is also called by ApplyRetention
   std::string path_;
@@ -115,6 +127,8 @@ class EventDb {
   int64_t end_eid_ = 1;
   sqlite3_stmt* insert_ = nullptr;
   int lock_fd_ = -1;  // flock'ed while open: one daemon per store
+  Log write_log_;
+  bool write_failing_ = false;  // guarded by mutex_: the last write failed
 };
 
 }  // namespace procaudit::store

@@ -16,9 +16,8 @@ int64_t NowMs() {
 }  // namespace
 
 StoreWriter::StoreWriter(std::shared_ptr<EventDb> db,
-                         std::shared_ptr<const audit::EventStore> events, Retention retention,
-                         Log log)
-    : db_(std::move(db)), events_(std::move(events)), retention_(retention), log_(std::move(log)) {
+                         std::shared_ptr<const audit::EventStore> events, Retention retention)
+    : db_(std::move(db)), events_(std::move(events)), retention_(retention) {
   thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
 }
 
@@ -32,14 +31,10 @@ void StoreWriter::Stop() {
 bool StoreWriter::Flush() {
   const audit::EventRing::Reader reader(events_->ring());
   const int64_t rows = db_->Append(reader, events_->file_ring().end_eid());
-  if (rows < 0) {
+  if (rows < 0) {  // the store reports it
     ++failed_batches_;
-    if (!failing_) log_("store: writing failed, the events stay in memory: " + db_->error());
-    failing_ = true;
     return false;
   }
-  if (failing_) log_("store: writing again");
-  failing_ = false;
   rows_written_ += static_cast<uint64_t>(rows);
   ++batches_;
   return true;
@@ -59,8 +54,7 @@ void StoreWriter::Run(std::stop_token stop) {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_retention >= std::chrono::minutes(1)) {
       last_retention = now;
-      const int64_t deleted = db_->ApplyRetention(retention_, NowMs());
-      if (deleted < 0) log_("store: retention failed: " + db_->error());
+      db_->ApplyRetention(retention_, NowMs());  // a failure is the store's to report
     }
   }
 }

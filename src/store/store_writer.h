@@ -1,13 +1,12 @@
 // The daemon's store thread: every second, the live ring's new process events go to the
 // durable store (event_db.h) in one transaction; every minute, retention. A failing write (a
-// full disk) is reported once, with the reason, and retried each second: the ring keeps the
-// events meanwhile, and holds them for queries whatever happens to the store. Stop() writes
-// the last batch.
+// full disk) is retried each second, and reported by the store, once (EventDb::SetWriteLog):
+// the ring keeps the events meanwhile, and holds them for queries whatever happens to the
+// store. Stop() writes the last batch.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -19,9 +18,8 @@ namespace procaudit::store {
 
 class StoreWriter {
  public:
-  using Log = std::function<void(const std::string& line)>;
   StoreWriter(std::shared_ptr<EventDb> db, std::shared_ptr<const audit::EventStore> events,
-              Retention retention, Log log);
+              Retention retention);
   ~StoreWriter() { Stop(); }
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
@@ -46,9 +44,7 @@ class StoreWriter {
   std::shared_ptr<EventDb> db_;
   std::shared_ptr<const audit::EventStore> events_;
   Retention retention_;
-  Log log_;
   std::atomic<uint64_t> rows_written_{0}, batches_{0}, failed_batches_{0};
-  bool failing_ = false;  // the store thread's: whether the last batch failed
   std::jthread thread_;
 };
 

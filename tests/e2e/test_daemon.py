@@ -377,6 +377,49 @@ class DaemonTest(unittest.TestCase):
                     f"AND cmdline = '/bin/true {m}-after'"])
         self.assertEqual(json.loads(proc.stdout), [{"n": 1}], proc.stderr)
 
+    def test_history_across_a_restart(self):
+        """A process started under one daemon and ended under the next: the second daemon's
+        process_lifecycle row has its start and image from the stored history."""
+        m = self.marker
+        config = self.config({"ends": {
+            "query": "SELECT pid, path, start_source, start_eid, end_source FROM process_lifecycle "
+                     f"WHERE cmdline LIKE '{m}-sleep%'",
+            "interval": 1}})
+        first = Daemon(self, self.dir, config, "--no-acct")
+        first.wait_started()
+        # cat, ended by closing its input: an exit audit sees (a SIGKILL only accounting sees).
+        sleeper = subprocess.Popen([f"{m}-sleep"], executable="/bin/cat", stdin=subprocess.PIPE)
+        self.addCleanup(lambda: sleeper.poll() is None and sleeper.kill())
+        # Stored once the store thread's next batch is in (the stock CLI reads beside the daemon).
+        deadline = time.monotonic() + HANG
+        query = ("SELECT min(eid) FROM process_events WHERE syscall = 'execve' "
+                 f"AND pid = {sleeper.pid}")
+        while not run(["sqlite3", first.store, query]).stdout.strip():
+            self.assertLess(time.monotonic(), deadline, "the exec never reached the store")
+            time.sleep(0.2)
+        exec_eid = int(run(["sqlite3", first.store, query]).stdout)
+        self.assertEqual(first.stop(), 0, first.stderr())
+
+        second = Daemon(self, self.dir, config, "--no-acct")
+        second.wait_started()
+        sleeper.stdin.close()
+        self.assertEqual(sleeper.wait(timeout=HANG), 0)
+        rows = second.wait_results("the sleeper's end", lambda rows: of(rows, "ends"))
+        ends = of(rows, "ends")
+        self.assertEqual(len(ends), 1, ends)
+        columns = ends[0]["columns"]
+        self.assertEqual(columns["pid"], str(sleeper.pid))
+        self.assertEqual(columns["path"], "/usr/bin/cat")
+        self.assertEqual(columns["end_source"], "exit_group")
+        self.assertLessEqual(int(columns["start_eid"]), exec_eid, "its start is from the history")
+        self.assertEqual(second.stop(), 0, second.stderr())
+        # procaudit --store reads the same history beside no daemon, process_lifecycle included.
+        proc = run([SHELL, "--store", second.store, "--json",
+                    f"SELECT pid, end_source FROM process_lifecycle WHERE pid = {sleeper.pid}"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn({"pid": sleeper.pid, "end_source": "exit_group"},
+                      json.loads(proc.stdout) if proc.stdout.strip() else [], proc.stdout)
+
     def test_sighup_reloads_and_a_bad_reload_keeps_the_config(self):
         m = self.marker
         config = self.config({"one": {"query": "SELECT 1 AS x", "interval": 1}})

@@ -40,7 +40,7 @@ MULTIARCH = "x86_64-linux-gnu"  # Debian's library directory on this architectur
 EXPECTED_OPTIONS = ["--follow", "--audit-log", "--audit-stdin", "--audit-mode", "--acct-file",
                     "--watch-dir", "--json", "--proc-root", "--version", "--help", "--daemon",
                     "--config", "--logger-path", "--logger", "--host-identifier", "--store",
-                    "--no-store", "--check-config", "--tree"]
+                    "--no-store", "--check-config", "--tree", "--ring-rows"]
 
 # Every file the package holds, with its mode. Directories are not listed.
 EXPECTED_FILES = {
@@ -61,12 +61,13 @@ CONFFILES = ["/etc/procaudit/procaudit.conf", "/etc/audit/plugins.d/procaudit.co
 MAINTAINER_SCRIPTS = ["postinst", "prerm", "postrm"]
 
 # The unit's capability bounding set, each justified in the unit file. Not CAP_NET_ADMIN.
+# CAP_SETPCAP: the daemon shrinks its own bounding set once started (test_privilege.py).
 UNIT_CAPABILITIES = {"CAP_AUDIT_CONTROL", "CAP_AUDIT_READ", "CAP_SYS_PACCT", "CAP_SYS_ADMIN",
-                     "CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE"}
+                     "CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE", "CAP_SETPCAP"}
 # linux/capability.h numbers of the capabilities the tests name.
-CAPABILITY_NUMBERS = {"CAP_DAC_READ_SEARCH": 2, "CAP_NET_ADMIN": 12, "CAP_SYS_PTRACE": 19,
-                      "CAP_SYS_PACCT": 20, "CAP_SYS_ADMIN": 21, "CAP_AUDIT_CONTROL": 30,
-                      "CAP_AUDIT_READ": 37}
+CAPABILITY_NUMBERS = {"CAP_DAC_READ_SEARCH": 2, "CAP_SETPCAP": 8, "CAP_NET_ADMIN": 12,
+                      "CAP_SYS_PTRACE": 19, "CAP_SYS_PACCT": 20, "CAP_SYS_ADMIN": 21,
+                      "CAP_AUDIT_CONTROL": 30, "CAP_AUDIT_READ": 37}
 
 # Directives of systemd 252 (systemd.unit(5), systemd.service(5), systemd.exec(5),
 # systemd.kill(5)) that a unit like ours may use; a key outside its section's list is a typo or

@@ -1006,6 +1006,25 @@ class FollowEveryTableTest(unittest.TestCase):
         self.assertEqual((code, err), (0, ""))
         self.assertEqual(canonical(rows + json_rows(rest)), canonical(want))
 
+    def test_process_lifecycle_follows_a_stream_from_the_past(self):
+        """The recorded workload as recorded, hours or months ago: acct-only ends are long past
+        their wait when their audit rows arrive, and still each process prints once."""
+        log_path = os.path.join(AUDIT_FIXTURES, "workload.log")
+        acct_path = os.path.join(AUDIT_FIXTURES, "workload.pacct")
+        with open(log_path) as f:
+            log = f.read()
+        sql = "SELECT pid, ppid, path, exit_code, signal, end_source FROM process_lifecycle"
+        f = Follower(self, "--acct-file", acct_path, "--json", sql)
+        f.write(log)
+        ended = " WHERE end_source IS NOT NULL AND end_source <> 'running'"
+        want = json.loads(shell("--audit-log", log_path, "--acct-file", acct_path, "--json",
+                                sql + ended).stdout)
+        rows = self.read_rows(f, len(want))
+        f.p.stdin.close()
+        code, rest, err = f.finish()
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual(canonical(rows + json_rows(rest)), canonical(want))
+
     def test_tree_mode_draws_each_round_as_a_tree(self):
         sql = "SELECT pid, ppid, syscall FROM process_events"
         want = shell("--audit-log", WORKLOAD_LOG, "SELECT count(*) FROM process_events")

@@ -4,12 +4,17 @@
 #include "store/event_db.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sqlite3.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "sql/follow_window.h"
 
@@ -304,6 +309,61 @@ TEST_F(EventDbTest, TheFileIsPrivateInWalModeAndHasOneDaemon) {
     EXPECT_NE(std::string(e.what()).find("in use by another procaudit daemon"), std::string::npos)
         << e.what();
   }
+}
+
+// A full disk, for real: a small tmpfs under the store, in a child's own mount namespace, filled
+// up. Every write fails (a batch, a query's state), the failure is logged once, whoever wrote;
+// once space is back the next batch writes everything the ring held (no hole), logged once too.
+TEST_F(EventDbTest, AFullDiskIsLoggedOnceForEveryWriterAndTheNextBatchCatchesUp) {
+  const std::string dir = std::filesystem::path(path_).parent_path();
+  std::filesystem::create_directories(dir);
+  const pid_t child = fork();
+  if (child == 0) {
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m,mode=0700") != 0) {
+      _exit(77);
+    }
+    std::vector<std::string> lines;
+    auto db = EventDb::Open(path_);
+    db->SetWriteLog([&](const std::string& line) { lines.push_back(line); });
+    EventRing ring(10'000);
+    Fill(ring, 0, 10);
+    if (db->Append(EventRing::Reader(ring), 1) != 10) _exit(1);
+    const std::string filler = dir + "/filler";
+    {
+      FILE* f = fopen(filler.c_str(), "w");
+      const std::string block(4096, 'x');
+      while (fwrite(block.data(), 1, block.size(), f) == block.size() && fflush(f) == 0) {
+      }
+      fclose(f);
+    }
+    Fill(ring, 10, 2000);
+    QueryState state;
+    state.counter = 1;
+    state.marks = {{"process", 11}};
+    if (db->Append(EventRing::Reader(ring), 1) != -1) _exit(2);
+    if (db->PutQueryState("q", state)) _exit(3);
+    if (db->Append(EventRing::Reader(ring), 1) != -1) _exit(4);
+    if (lines.size() != 1 || lines[0].find("store: writing failed, the events stay in memory: " +
+                                           path_ + ": database or disk is full") != 0) {
+      for (const std::string& l : lines) fprintf(stderr, "logged: %s\n", l.c_str());
+      _exit(5);
+    }
+    unlink(filler.c_str());
+    if (db->Append(EventRing::Reader(ring), 1) != 1990) _exit(6);
+    if (!db->PutQueryState("q", state)) _exit(7);
+    if (lines != std::vector<std::string>{lines[0], "store: writing again"}) _exit(8);
+    const EventDb::Usage u = db->usage();
+    _exit(u.rows == 2000 && u.first_eid == 1 ? 0 : 9);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died by signal " << WTERMSIG(status);
+  if (WEXITSTATUS(status) == 77) {
+    GTEST_SKIP() << "cannot mount a tmpfs in a private mount namespace here";
+  }
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child's check that failed (see the test)";
 }
 
 TEST_F(EventDbTest, AFileThatIsNotAStoreIsAOneLineError) {

@@ -352,6 +352,17 @@ TEST_F(ParseShellOptionsTest, FollowNeedsASourceThatGrows) {
   std::string error;
   EXPECT_FALSE(Parse(Keep({"--follow", "--audit-mode", "off", "SELECT 1"}), error));
   EXPECT_THAT(error, HasSubstr("--audit-mode off"));
+  // Accounting grows without audit: acct_exits can be followed alone.
+  EXPECT_TRUE(Parse({"--follow", "--audit-mode", "off", "--acct-file", "/x", "SELECT 1"}));
+  EXPECT_TRUE(Parse({"--follow", "--audit-mode", "off", "--acct", "SELECT 1"}));
+}
+
+TEST_F(ParseShellOptionsTest, RingRowsIsAPositiveInteger) {
+  std::string error;
+  EXPECT_EQ(Parse({"--ring-rows", "1000", "SELECT 1"})->ring_rows, 1000u);
+  EXPECT_FALSE(Parse(Keep({"--ring-rows", "0", "SELECT 1"}), error));
+  EXPECT_THAT(error, HasSubstr("--ring-rows"));
+  EXPECT_FALSE(Parse(Keep({"--ring-rows", "10k", "SELECT 1"}), error));
 }
 
 TEST_F(ParseShellOptionsTest, FollowRejectsDotCommands) {

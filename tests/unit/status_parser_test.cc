@@ -184,6 +184,17 @@ TEST(ParseStatusTest, LargeVmSizeDoesNotOverflow) {
   EXPECT_EQ(s.vm_size_bytes, int64_t{137438953472} * 1024);
 }
 
+TEST(ParseStatusTest, VmSizeTooLargeForBytesIsAbsent) {
+  // Found by proc_parsers_fuzz: kibibytes * 1024 overflowed int64 (undefined behaviour).
+  const StatusFields s = ParseStatus(
+      "VmSize:\t555555555555555555 kB\n"
+      "VmLck:\t-9007199254740993 kB\n"
+      "VmRSS:\t9007199254740991 kB\n");
+  EXPECT_EQ(s.vm_size_bytes, std::nullopt);
+  EXPECT_EQ(s.vm_lck_bytes, std::nullopt);
+  EXPECT_EQ(s.vm_rss_bytes, int64_t{9007199254740991} * 1024);
+}
+
 TEST(ParseStatusTest, KernelThreadHasNoVmLines) {
   // Captured: /proc/2/status (kthreadd), cut after the capability lines.
   const StatusFields s = ParseStatus(
