@@ -1,7 +1,6 @@
 #include "netlink/live_capture.h"
 
 #include <linux/netlink.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,7 +29,8 @@ constexpr auto kWarnEvery = std::chrono::seconds(10);
 
 void Warn(const std::string& line) { std::fprintf(stderr, "procaudit: warning: %s\n", line.c_str()); }
 
-bool ProcessAlive(uint32_t pid) { return pid != 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+// Not a zombie either: it has exited (capture_state.h).
+bool ProcessAlive(uint32_t pid) { return pid != 0 && ProcessStartTime(static_cast<int32_t>(pid)) != 0; }
 
 void GrowReceiveBuffer(int fd) {
   // SO_RCVBUFFORCE passes rmem_max for root; SO_RCVBUF is the unprivileged fallback.
