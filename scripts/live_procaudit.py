@@ -31,6 +31,8 @@ import sys
 import threading
 import time
 
+import extension_host  # beside this file
+
 SENTINEL_COLUMN = "procaudit_live_sentinel"
 
 
@@ -221,7 +223,8 @@ class ExtensionSession(_Session):
     def __init__(self, extension: str, python: str = sys.executable, env: dict | None = None):
         self.proc = subprocess.Popen([python, "-c", _EXTENSION_CHILD, extension],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env)
+                                     stderr=subprocess.PIPE,
+                                     env=extension_host.host_env(env, python=True))
         self._collect_stderr()
         self._call(None, "load the extension")
 

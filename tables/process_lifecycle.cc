@@ -45,7 +45,7 @@ enum Plan : int {
 // early.
 constexpr int64_t kFollowSettleMs = 4000;
 // And audit must have caught up with it: rows up to this long after the end are in the ring
-// (or audit is idle). Wall time alone is not enough: a loaded pipeline, or a stream replayed
+// (or audit has been quiet that long). Wall time alone is not enough: a loaded pipeline, or a stream replayed
 // from the past, can be further behind than any fixed wait. As long as the settling: the end
 // may be a second early, and the tracker may still hold the process's last rows for 2 s.
 constexpr int64_t kCaughtUpMs = kFollowSettleMs;
@@ -180,8 +180,12 @@ void ProcessLifecycle::Filter(const TableContext& ctx, const FilterArgs& args, S
     window = VisibleEids(ctx, scan.store, {scan.reader->first_eid(), scan.reader->end_eid()});
   }
   const int64_t round_ms = ctx.follow->RoundTimes().second;
-  // The newest audit time in the ring; an idle round (no new rows) counts as caught up.
-  const bool audit_idle = window.lo >= window.hi;
+  // The newest audit time in the ring. A quiet ring counts as caught up: one with no new rows for
+  // as long as the settling, since the pipeline holds rows back at most that long (a round that
+  // merely finds nothing new may come while the process's own rows are still held).
+  const bool audit_idle =
+      window.lo >= window.hi &&
+      (!scan.reader || ctx.follow->QuietMs(scan.store.get(), RingKind::kProcess) >= kCaughtUpMs);
   const int64_t audit_newest_ms =
       scan.reader && scan.reader->end_eid() > scan.reader->first_eid()
           ? scan.reader->Row(scan.reader->end_eid() - 1).time_index_ms

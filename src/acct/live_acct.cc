@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <vector>
 #include <stdexcept>
 
 #include "acct/accounting_writes_to.h"
@@ -61,14 +62,15 @@ std::optional<std::pair<uint64_t, uint64_t>> FileIdentity(const AcctState& s) {
 // Undoes what runs killed with SIGKILL left: accounting on into their file (turned off only if
 // it still writes there: somebody may have turned it on elsewhere since), their files, their
 // states. A state of this very process is a stop that could not finish (its probe failed).
-void CleanUpStale(const AcctStateDir& dir) {
+// Returns the pids of the runs it cleaned up after.
+std::vector<int32_t> CleanUpStale(const AcctStateDir& dir) {
   std::vector<AcctState> dead;
   for (AcctState& s : dir.ReadAll()) {
     const uint64_t start = netlink::ProcessStartTime(s.pid);
     const bool alive = start != 0 && start == s.start_time;
     if (!alive || s.pid == getpid()) dead.push_back(std::move(s));
   }
-  if (dead.empty()) return;
+  if (dead.empty()) return {};
   std::optional<AcctTarget> now = ProbeAccounting();
   for (const AcctState& s : dead) {
     const auto id = FileIdentity(s);
@@ -81,6 +83,9 @@ void CleanUpStale(const AcctStateDir& dir) {
     if (IsOwnFile(s.file)) unlink(s.file.c_str());
     dir.Remove(s.pid);
   }
+  std::vector<int32_t> pids;
+  for (const AcctState& s : dead) pids.push_back(s.pid);
+  return pids;
 }
 
 class LiveAcct {
@@ -239,6 +244,12 @@ std::optional<LiveAcctInfo> RunningLiveAcct() {
 void StopLiveAcct() {
   std::lock_guard lock(AcctMutex());
   TheAcct().reset();  // the destructor restores
+}
+
+std::vector<int32_t> CleanUpKilledAcct() {
+  std::lock_guard lock(AcctMutex());
+  if (TheAcct()) return {};  // a run of this process: its state is not a leftover
+  return CleanUpStale(AcctStateDir());
 }
 
 void StopLiveAcctForExit() {

@@ -16,9 +16,11 @@
 // thread and terminate handler (src/shell/signals.cc), as the live capture's does.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace procaudit::acct {
 
@@ -43,6 +45,12 @@ std::optional<LiveAcctInfo> RunningLiveAcct();
 // Stops live accounting, restoring what it changed. Idempotent; from any thread, not from a
 // signal handler.
 void StopLiveAcct();
+
+// Undoes what runs killed with SIGKILL left (accounting on into their file, the file, their
+// state), as every start does first, without starting: `procaudit --clean-up`. Each run cleaned
+// up after is told on stderr when its accounting was still on. Returns their pids. Throws
+// std::runtime_error with one line.
+std::vector<int32_t> CleanUpKilledAcct();
 
 // StopLiveAcct for a thread that ends the process next: it keeps the lock, so no start follows
 // (netlink::StopLiveCaptureForExit says why).

@@ -97,12 +97,18 @@ std::optional<CaptureState> ParseState(std::string_view text) {
 uint64_t ProcessStartTime(int32_t pid, const std::string& proc_root) {
   std::ifstream in(proc_root + "/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // Field 22, counted after the command name, which may itself hold spaces and parentheses.
+  // Fields 3 (state), 20 (num_threads) and 22, counted after the command name, which may itself
+  // hold spaces and parentheses.
   const size_t close = stat.rfind(')');
   if (close == std::string::npos) return 0;
   std::istringstream fields(stat.substr(close + 2));
   std::string field;
+  bool exited = false;
   for (int i = 3; i <= 22 && (fields >> field); ++i) {
+    if (i == 3) exited = field == "Z" || field == "X";
+    // A zombie has exited; only its parent's wait is missing (or a non-reaping pid 1's). Unless
+    // threads it left behind still run: then the process is alive.
+    if (i == 20 && exited && field == "1") return 0;
     if (i == 22) {
       uint64_t start = 0;
       return ParseNumber(std::string_view(field), start) ? start : 0;

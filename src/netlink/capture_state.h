@@ -36,7 +36,8 @@ struct CaptureState {
 std::string SerializeState(const CaptureState& state);
 std::optional<CaptureState> ParseState(std::string_view text);
 
-// The start time of pid from /proc, or 0 when the process is gone.
+// The start time of pid from /proc, or 0 when the process is gone. A zombie is gone: it exited
+// (a killed run whose parent has not reaped it yet has left everything to clean up).
 uint64_t ProcessStartTime(int32_t pid, const std::string& proc_root = "/proc");
 // The command name of pid from /proc (comm), or "" when the process is gone.
 std::string ProcessComm(uint32_t pid, const std::string& proc_root = "/proc");

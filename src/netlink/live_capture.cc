@@ -1,7 +1,6 @@
 #include "netlink/live_capture.h"
 
 #include <linux/netlink.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,7 +29,8 @@ constexpr auto kWarnEvery = std::chrono::seconds(10);
 
 void Warn(const std::string& line) { std::fprintf(stderr, "procaudit: warning: %s\n", line.c_str()); }
 
-bool ProcessAlive(uint32_t pid) { return pid != 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+// Not a zombie either: it has exited (capture_state.h).
+bool ProcessAlive(uint32_t pid) { return pid != 0 && ProcessStartTime(static_cast<int32_t>(pid)) != 0; }
 
 void GrowReceiveBuffer(int fd) {
   // SO_RCVBUFFORCE passes rmem_max for root; SO_RCVBUF is the unprivileged fallback.
@@ -64,9 +64,14 @@ bool IsStale(const Rule& rule, bool others_alive, const std::set<std::string>& a
   return !others_alive;
 }
 
+struct CleanUp {
+  bool others_alive = false;  // another capture is running now
+  KilledCaptures killed;
+};
+
 // Undoes what captures killed with SIGKILL left behind: their rules, their settings, their
-// state files. Returns whether another capture is running now.
-bool CleanUpStale(AuditControl& ctl, const StateDir& dir) {
+// state files.
+CleanUp CleanUpStale(AuditControl& ctl, const StateDir& dir) {
   bool others_alive = false;
   std::set<std::string> alive_watches;
   std::vector<CaptureState> dead;
@@ -113,7 +118,10 @@ bool CleanUpStale(AuditControl& ctl, const StateDir& dir) {
   if (dead.empty() && removed > 0) {
     Warn("removed " + std::to_string(removed) + " stale procaudit rule" + (removed == 1 ? "" : "s"));
   }
-  return others_alive;
+  CleanUp done{others_alive, {}};
+  for (const CaptureState& s : dead) done.killed.pids.push_back(s.pid);
+  done.killed.stray_rules = dead.empty() ? removed : 0;
+  return done;
 }
 
 class Capture {
@@ -459,6 +467,16 @@ std::optional<LiveInfo> RunningLiveCaptureInfo() {
 void StopLiveCapture() {
   std::lock_guard lock(CaptureMutex());
   if (TheCapture()) TheCapture().reset();  // the destructor restores
+}
+
+KilledCaptures CleanUpKilledCaptures() {
+  std::lock_guard lock(CaptureMutex());
+  try {
+    AuditControl ctl;
+    return CleanUpStale(ctl, StateDir()).killed;
+  } catch (const AuditError& e) {
+    throw std::runtime_error(std::string("cleaning up the audit state: ") + e.what());
+  }
 }
 
 void StopLiveCaptureForExit() {

@@ -8,8 +8,11 @@
 // SIGKILL leaves a state file that the next start uses to clean up (see src/netlink/).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "audit/event_store.h"
 #include "netlink/audit_rules.h"
@@ -45,6 +48,16 @@ std::optional<LiveInfo> RunningLiveCaptureInfo();
 // Stops the live capture, if any, and restores the audit state it changed. Idempotent and safe
 // from any thread, but not from a signal handler: a shell's signal thread calls it.
 void StopLiveCapture();
+
+// Undoes what captures killed with SIGKILL left behind (their rules, the dead audit pid, the
+// settings they changed, their state files), as every start does first, without starting one:
+// `procaudit --clean-up`. Each run cleaned up after is told on stderr. Throws
+// std::runtime_error with one line (naming the capability when unprivileged).
+struct KilledCaptures {
+  std::vector<int32_t> pids;  // the killed runs cleaned up after
+  size_t stray_rules = 0;     // procaudit's rules removed that no state file accounted for
+};
+KilledCaptures CleanUpKilledCaptures();
 
 // StopLiveCapture for a thread that ends the process next (the shell's signal thread, before
 // _Exit): no capture may start after it, so it keeps the capture's lock, and a StartLiveCapture

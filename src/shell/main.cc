@@ -7,6 +7,7 @@
 
 #include "daemon/daemon.h"
 #include "procaudit.h"
+#include "shell/clean_up.h"
 #include "shell/follow.h"
 #include "shell/options.h"
 #include "shell/shell.h"
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     std::printf("procaudit %s (SQLite %s)\n", procaudit_version(), sqlite3_libversion());
     return 0;
   }
+  if (options->clean_up) return procaudit::CleanUpKilledRuns(stdout, stderr);
   // Signals go to one thread (shell/signals.h); block them before the Shell starts others.
   procaudit::BlockShellSignals();
   procaudit::InstallTerminateHandler();

@@ -114,6 +114,12 @@ const char* const kShellHelp =
     "  --check-config      load the config and prepare every query, report what\n"
     "                      would be skipped, and exit (0: it loads) without starting\n"
     "\n"
+    "Clean-up:\n"
+    "  --clean-up     undo what procaudit runs killed with SIGKILL left behind (their\n"
+    "                 audit rules and settings, the audit pid, accounting on into\n"
+    "                 their file), as every live start does first, and exit; each\n"
+    "                 run is named on standard error. Needs root\n"
+    "\n"
     "  -h, --help     this text\n"
     "  --version      print the version\n"
     "\n"
@@ -215,6 +221,9 @@ std::string CheckCombination(const ShellOptions& o) {
     return "--audit-stdin needs SQL arguments: standard input carries the records";
   }
   if (std::string error = CheckDaemon(o); !error.empty()) return error;
+  if (o.clean_up && (!o.sql.empty() || o.daemon.on || o.follow)) {
+    return "--clean-up runs alone, not with SQL, --daemon or --follow";
+  }
   if (!o.follow) return "";
   if (o.sql.empty()) return "--follow needs a SQL statement to follow";
   if (!o.audit_logs.empty()) {
@@ -269,6 +278,7 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
     kNoStore,
     kCheckConfig,
     kRingRows,
+    kCleanUp,
   };
   static const option kLong[] = {
       {"table", no_argument, nullptr, kTable},
@@ -304,6 +314,7 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       {"no-store", no_argument, nullptr, kNoStore},
       {"check-config", no_argument, nullptr, kCheckConfig},
       {"ring-rows", required_argument, nullptr, kRingRows},
+      {"clean-up", no_argument, nullptr, kCleanUp},
       {nullptr, 0, nullptr, 0},
   };
   ShellOptions o;
@@ -383,6 +394,7 @@ std::optional<ShellOptions> ParseShellOptions(int argc, char** argv, std::string
       case kStore: o.daemon.store = optarg; break;
       case kNoStore: o.daemon.no_store = true; break;
       case kCheckConfig: o.daemon.check_config = true; break;
+      case kCleanUp: o.clean_up = true; break;
       case kRingRows: {
         size_t rows = 0;
         const std::string_view text(optarg);

@@ -34,6 +34,7 @@ struct ShellOptions {
     bool check_config = false;                   // --check-config: load, prepare, exit
   } daemon;
   std::vector<std::string> sql;  // one-shot statements, in order
+  bool clean_up = false;         // --clean-up: undo what killed runs left, and exit
   bool help = false;
   bool version = false;
 };

@@ -58,11 +58,13 @@ std::vector<std::pair<std::string, int64_t>> FollowWindow::FileEnds() const {
 void FollowWindow::BeginRound() {
   const auto ends = Ends();
   const auto file_ends = FileEnds();
+  const int64_t now = NowMs();
   std::lock_guard lock(mutex_);
   for (const auto& [ring, end] : ends) {
-    EidRange& w = stores_.at(ring).window;
-    w.lo = w.hi;
-    w.hi = end;
+    Entry& e = stores_.at(ring);
+    if (end > e.window.hi) e.grew_ms = now;
+    e.window.lo = e.window.hi;
+    e.window.hi = end;
   }
   for (const auto& [path, end] : file_ends) {
     EidRange& w = files_.at(path);
@@ -75,7 +77,7 @@ void FollowWindow::BeginRound() {
   rings_read_.clear();
   files_read_.clear();
   previous_round_ms_ = round_ms_ == 0 ? INT64_MIN : round_ms_;
-  round_ms_ = NowMs();
+  round_ms_ = now;
 }
 
 bool FollowWindow::HasNewRows() const {
@@ -103,6 +105,13 @@ bool FollowWindow::FirstSight(const std::string& key) {
   return seen_keys_.insert(key).second;
 }
 
+int64_t FollowWindow::QuietMs(const audit::EventStore* store, RingKind kind) const {
+  std::lock_guard lock(mutex_);
+  const auto it = stores_.find(RingId{store, kind});
+  if (it == stores_.end() || it->second.grew_ms == INT64_MIN) return INT64_MAX;
+  return round_ms_ - it->second.grew_ms;
+}
+
 std::pair<int64_t, int64_t> FollowWindow::RoundTimes() {
   std::lock_guard lock(mutex_);
   timed_ = true;
@@ -113,7 +122,8 @@ EidRange FollowWindow::Clip(const std::shared_ptr<const audit::EventStore>& stor
                             EidRange ring) {
   std::lock_guard lock(mutex_);
   auto [it, added] =
-      stores_.try_emplace(RingId{store.get(), kind}, Entry{store, {INT64_MIN, ring.hi}});
+      stores_.try_emplace(RingId{store.get(), kind},
+                          Entry{store, {INT64_MIN, ring.hi}, ring.hi > ring.lo ? round_ms_ : INT64_MIN});
   rings_read_.insert(it->first);
   const EidRange w = it->second.window;
   const int64_t lo = std::max(ring.lo, w.lo);

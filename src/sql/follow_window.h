@@ -68,6 +68,10 @@ class FollowWindow {
   // previous is INT64_MIN in the first round. A table that asks gets a round at least every
   // second, new rows or not: its rows become due with time.
   std::pair<int64_t, int64_t> RoundTimes();
+  // How long, at the current round's start, a store's ring had not grown (ms): since the start of
+  // the latest round that found new rows in it. INT64_MAX when it never held any. An idle ring
+  // with rows still on their way (held for reordering) grows again within the settling time.
+  int64_t QuietMs(const audit::EventStore* store, RingKind kind) const;
 
   // True the first time key is asked, false after: for rows a table prints once but cannot
   // place in an eid window (process_lifecycle's ends only accounting saw). Keys stay for the
@@ -89,6 +93,7 @@ class FollowWindow {
   struct Entry {
     std::shared_ptr<const audit::EventStore> store;  // kept alive while followed
     EidRange window;
+    int64_t grew_ms = INT64_MIN;  // the start of the latest round that found it grown
   };
   // Every ring read so far, with its end now.
   std::vector<std::pair<RingId, int64_t>> Ends() const;

@@ -2,8 +2,8 @@
 own file when it is off (own mode) and off again however it ends (end of input, SIGTERM, SIGINT,
 SIGHUP, --follow, a one-shot query, the extension's connection closing), reads the file
 accounting already writes without changing anything (shared mode), is cleaned up after by the
-next start when killed with SIGKILL, never touches accounting with --no-acct or
-PROCAUDIT_ACCT=off, and says in one line what it lacks when unprivileged.
+next start (or by `procaudit --clean-up`) when killed with SIGKILL, never touches accounting with
+--no-acct or PROCAUDIT_ACCT=off, and says in one line what it lacks when unprivileged.
 
 Needs root, fanotify and acct(2), and kernel audit (procaudit's live capture runs beside by
 default); elsewhere every test is skipped with the reason printed. Each test holds the host lock
@@ -329,6 +329,32 @@ class CrashTest(AcctTestCase):
         self.assertGivenBack(second.pid, "the second run's end")
 
 
+    def test_clean_up_undoes_a_killed_run_without_starting_one(self):
+        """`procaudit --clean-up`: what the next start would undo (accounting, rules, audit pid,
+        settings, state files), done at once, the run named; a second one finds nothing."""
+        self.requireAccountingOff()
+        first = self.shell()  # the live capture and live accounting
+        killed = self.assertOwnMode(first)
+        self.assertEqual(first.stop(signal.SIGKILL), -signal.SIGKILL)
+        self.assertEqual(accounting_key(), file_key(killed), "accounting after SIGKILL")
+        live_state = os.path.join(STATE_DIR, f"live.{first.pid}.state")
+        self.assertTrue(os.path.exists(live_state), "the killed capture left no state")
+
+        r = run([SHELL, "--clean-up"], timeout=HANG)
+        self.assertEqual((r.returncode, r.stdout),
+                         (0, f"cleaned up: killed procaudit pid {first.pid}\n"), r.stderr)
+        self.assertIn(f"procaudit: warning: cleaned up after procaudit pid {first.pid}, which "
+                      f"was killed: turned process accounting off (it was writing to {killed})\n",
+                      r.stderr)
+        self.assertEqual(read_state(), self.audit_before, "the audit state after --clean-up")
+        self.assertGivenBack(first.pid, "--clean-up")
+        self.assertFalse(os.path.exists(live_state), "the killed capture's state is left")
+
+        again = run([SHELL, "--clean-up"], timeout=HANG)
+        self.assertEqual((again.returncode, again.stdout, again.stderr),
+                         (0, "nothing to clean up: no killed procaudit run left anything\n", ""))
+
+
 class SharedModeTest(AcctTestCase):
     """Accounting on into a file (here a private one, acct_sandbox.PrivateAccounting): procaudit
     reads it and never changes accounting, on exit or when killed."""
@@ -421,6 +447,13 @@ class UnprivilegedTest(AcctTestCase):
                 self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
                 self.assertRegex(r.stderr, r"CAP_SYS_(ADMIN|PACCT)")
                 self.assertEqual(r.stdout, "")
+        self.assertEqual(accounting_key(), self.before)
+
+    def test_clean_up_names_what_is_missing_in_one_line(self):
+        r = self.as_nobody("--clean-up")
+        self.assertEqual((r.returncode, r.stdout), (1, ""))
+        self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+        self.assertRegex(r.stderr, r"^procaudit: cleaning up the audit state: .*CAP_AUDIT_CONTROL")
         self.assertEqual(accounting_key(), self.before)
 
     def test_by_default_it_is_not_tried(self):

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, run
@@ -291,13 +292,7 @@ class LiveRecordingTest(unittest.TestCase, WorkloadChecks):
                 f.write(conf)
 
         log, manifest = self.record("RAW", plugin=install)
-        # auditd closes the plugin's stdin when it stops; procaudit then answers.
-        for _ in range(100):
-            if os.path.exists(out) and os.path.getsize(out) > 0:
-                break
-            subprocess.run(["sleep", "0.1"])
-        with open(out) as f:
-            plugin_rows = json.load(f)
+        plugin_rows = self.whole_json_answer(out)
         self.assertGreater(len(plugin_rows), 30)
 
         def query(sql):  # the same checks, over the plugin's rows, via an in-memory table
@@ -311,6 +306,24 @@ class LiveRecordingTest(unittest.TestCase, WorkloadChecks):
             return [dict(r) for r in conn.execute(sql)]
 
         self.check_workload(query, manifest)
+
+    def whole_json_answer(self, out, hang_guard=60.0):
+        """auditd closes the plugin's stdin when it stops; procaudit then answers, in more than
+        one write when the answer is long (a slow run, under ASan, was read between two): wait
+        until out holds a whole JSON document."""
+        deadline = time.monotonic() + hang_guard
+        while True:
+            try:
+                with open(out) as f:
+                    return json.load(f)
+            except (FileNotFoundError, json.JSONDecodeError):
+                if time.monotonic() >= deadline:
+                    break
+            time.sleep(0.1)
+        text = open(out).read() if os.path.exists(out) else "(no file)"
+        err = open(out + ".err").read() if os.path.exists(out + ".err") else ""
+        self.fail(f"no whole JSON answer in {out} after {hang_guard} s: ...{text[-300:]!r}; "
+                  f"stderr: {err!r}")
 
 
 if __name__ == "__main__":

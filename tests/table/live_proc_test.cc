@@ -92,6 +92,10 @@ class LiveProcTest : public ::testing::Test {
     close(fds[1]);
     ASSERT_EQ(read(fds[0], &report_, sizeof report_), static_cast<ssize_t>(sizeof report_))
         << "the child could not set up its descriptors";
+    // End of file once the child has closed its end of the pipe too: until then that end is one
+    // more descriptor, and a count could see it come and go (a slow child, under ASan, did).
+    char more;
+    ASSERT_EQ(read(fds[0], &more, 1), 0) << "the child wrote more than its report";
     close(fds[0]);
   }
 

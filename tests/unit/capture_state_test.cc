@@ -1,6 +1,7 @@
 #include "netlink/capture_state.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -70,6 +71,36 @@ TEST(CaptureState, OwnerAliveComparesStartTimeSoReusedPidsAreDead) {
   gone.pid = 0x3ffffff0;  // above pid_max
   gone.start_time = 1;
   EXPECT_FALSE(StateOwnerAlive(gone));
+}
+
+TEST(CaptureState, AZombieIsGoneUnlessItsThreadsRun) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  // Not reaped yet: a zombie, as a killed run is until its parent (or pid 1) waits.
+  for (int i = 0; i < 1000 && ProcessStartTime(child) != 0; ++i) usleep(1000);
+  EXPECT_EQ(ProcessStartTime(child), 0u);
+  waitpid(child, nullptr, 0);
+
+  // The same texts from a fake /proc: "Z" with one thread is gone; a leader that exited while
+  // two threads run (ps shows Zl) is alive.
+  const std::filesystem::path root =
+      std::filesystem::temp_directory_path() / ("procaudit-zombie-test-" + std::to_string(getpid()));
+  const auto stat = [&](int pid, const std::string& state, int threads) {
+    std::filesystem::create_directories(root / std::to_string(pid));
+    std::ofstream(root / std::to_string(pid) / "stat")
+        << pid << " (a b) c) " << state << " 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 " << threads
+        << " 0 4242 1000 2000\n";
+  };
+  stat(10, "S", 1);
+  stat(11, "Z", 1);
+  stat(12, "Z", 3);
+  stat(13, "X", 1);
+  EXPECT_EQ(ProcessStartTime(10, root.string()), 4242u);
+  EXPECT_EQ(ProcessStartTime(11, root.string()), 0u);
+  EXPECT_EQ(ProcessStartTime(12, root.string()), 4242u);
+  EXPECT_EQ(ProcessStartTime(13, root.string()), 0u);
+  std::filesystem::remove_all(root);
 }
 
 TEST(StateDir, WritesReadsAndRemovesFilesSkippingMalformedOnes) {

@@ -145,6 +145,21 @@ TEST_F(ParseShellOptionsTest, Version) {
   EXPECT_FALSE(o->help);
 }
 
+TEST_F(ParseShellOptionsTest, CleanUpAlone) {
+  EXPECT_FALSE(Parse({})->clean_up);
+  EXPECT_TRUE(Parse({"--clean-up"})->clean_up);
+}
+
+TEST_F(ParseShellOptionsTest, CleanUpWithSqlDaemonOrFollowIsOneLineError) {
+  for (auto args : {std::initializer_list<const char*>{"--clean-up", "SELECT 1"},
+                    {"--clean-up", "--daemon", "--config", "c.json"},
+                    {"--clean-up", "--follow", "SELECT 1"}}) {
+    std::string error;
+    EXPECT_EQ(Parse(Keep(args), error), std::nullopt);
+    EXPECT_EQ(error, "--clean-up runs alone, not with SQL, --daemon or --follow");
+  }
+}
+
 TEST_F(ParseShellOptionsTest, UnknownLongOptionIsOneLineError) {
   Argv& a = Keep({"--bogus", "SELECT 1"});
   std::string error;

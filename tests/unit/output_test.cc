@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace procaudit {
@@ -30,16 +31,20 @@ Value Real(double d) {
   v.real = d;
   return v;
 }
-Value Text(std::string s) {
+// Value::text is a view, as a row's is into SQLite's memory: the bytes must outlive the value.
+// Tests pass literals, or a temporary string, which lives to the end of the full expression.
+// (These took std::string by value and pointed text at the parameter: whether a parameter lives
+// past the return is up to the implementation, so the view could dangle.)
+Value Text(std::string_view s) {
   Value v;
   v.type = Value::kText;
-  v.text = std::move(s);
+  v.text = s;
   return v;
 }
-Value Blob(std::string bytes) {
+Value Blob(std::string_view bytes) {
   Value v;
   v.type = Value::kBlob;
-  v.text = std::move(bytes);
+  v.text = bytes;
   return v;
 }
 
