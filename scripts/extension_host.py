@@ -33,6 +33,13 @@ def host_env(env: dict | None = None, python: bool = False) -> dict:
     return env
 
 
+def preload(lib: str) -> str:
+    """LD_PRELOAD's value for a library injected into a procaudit binary (the fault injection
+    shim): in a sanitized build the ASan runtime must come first in the initial library list, or
+    the process aborts at start."""
+    return f"{RUNTIME}:{lib}" if RUNTIME else lib
+
+
 def leave_host_env() -> None:
     """In a host started with host_env's additions: takes them out of os.environ again, so that
     what this process starts (procaudit above all) runs as procaudit's own binaries do: nothing

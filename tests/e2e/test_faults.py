@@ -45,6 +45,7 @@ from test_audit_live import (AUDITD_KEY, HANG, KEY, STATE_DIR, FollowReader, Liv
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 from audit_sandbox import (DEFAULT_RULES, PrivateAuditd, read_state,  # noqa: E402
                            restore_state)
+import extension_host  # noqa: E402
 from live_procaudit import ShellSession  # noqa: E402
 
 FAULT_LIB = os.path.join(BUILD_DIR, "tests/libprocaudit_fault_inject.so")
@@ -58,7 +59,7 @@ CHANGING = re.compile(r"netlink \d+ (SET|ADD_RULE|DEL_RULE)")
 
 def fault_env(fault, trace=None):
     """The environment of a procaudit child with fault (PROCAUDIT_FAULT) injected."""
-    env = dict(os.environ, LD_PRELOAD=FAULT_LIB, PROCAUDIT_FAULT=fault)
+    env = dict(os.environ, LD_PRELOAD=extension_host.preload(FAULT_LIB), PROCAUDIT_FAULT=fault)
     if trace:
         env["PROCAUDIT_FAULT_TRACE"] = trace
     return env
