@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <vector>
 #include <stdexcept>
+#include <vector>
 
 #include "acct/accounting_writes_to.h"
 #include "acct/acct_probe.h"
