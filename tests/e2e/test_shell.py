@@ -988,15 +988,19 @@ class FollowEveryTableTest(unittest.TestCase):
             f.write(acct)
         return log, paths
 
+    # Both lifecycle tests read /proc from the fixture tree: a process is "running" when a live
+    # one has its pid and start time, and the recorded pids (19xxx) may be this host's own right
+    # now, started within the shifted workload's seconds (seen under ASan in CI: such a process
+    # printed without its path, then again).
     def test_process_lifecycle_prints_each_process_once_when_its_end_is_known(self):
         log, (log_path, acct_path) = self.shifted_workload()
         sql = "SELECT pid, ppid, path, exit_code, signal, end_source FROM process_lifecycle"
-        f = Follower(self, "--acct-file", acct_path, "--json", sql)
+        f = Follower(self, "--proc-root", FIXTURE_PROC, "--acct-file", acct_path, "--json", sql)
         f.write(log)
         # Ended processes only: one still running when the log ends has no end to print.
         ended = " WHERE end_source IS NOT NULL AND end_source <> 'running'"
-        want = json.loads(shell("--audit-log", log_path, "--acct-file", acct_path, "--json",
-                                sql + ended).stdout)
+        want = json.loads(shell("--proc-root", FIXTURE_PROC, "--audit-log", log_path, "--acct-file",
+                                acct_path, "--json", sql + ended).stdout)
         sources = {r["end_source"] for r in want}
         self.assertIn("acct", sources)  # killed children: their end is only in accounting
         self.assertGreater(len(sources), 1)
@@ -1014,11 +1018,11 @@ class FollowEveryTableTest(unittest.TestCase):
         with open(log_path) as f:
             log = f.read()
         sql = "SELECT pid, ppid, path, exit_code, signal, end_source FROM process_lifecycle"
-        f = Follower(self, "--acct-file", acct_path, "--json", sql)
+        f = Follower(self, "--proc-root", FIXTURE_PROC, "--acct-file", acct_path, "--json", sql)
         f.write(log)
         ended = " WHERE end_source IS NOT NULL AND end_source <> 'running'"
-        want = json.loads(shell("--audit-log", log_path, "--acct-file", acct_path, "--json",
-                                sql + ended).stdout)
+        want = json.loads(shell("--proc-root", FIXTURE_PROC, "--audit-log", log_path, "--acct-file",
+                                acct_path, "--json", sql + ended).stdout)
         rows = self.read_rows(f, len(want))
         f.p.stdin.close()
         code, rest, err = f.finish()
