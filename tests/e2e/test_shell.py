@@ -969,13 +969,15 @@ class FollowEveryTableTest(unittest.TestCase):
         self.assertEqual((code, rest, err), (0, [], ""))
 
     def shifted_workload(self):
-        """workload.log and workload.pacct moved in time so the workload runs 3 s from now:
-        followed, the records arrive as a live capture's would, a little before each end is due
-        (acct-only ends wait a few seconds of wall time for audit's records, then print)."""
+        """workload.log and workload.pacct moved in time so the workload (all within one second)
+        ran a second ago: followed, the records arrive as a live capture's would, a few seconds
+        before each acct-only end is due (those wait for audit's records, then print). Not in
+        the future: libauparse ages an unfinished event by its timestamp against the clock, so
+        records from the future are held until their time, which a live capture never sees."""
         with open(os.path.join(AUDIT_FIXTURES, "workload.log")) as f:
             log = f.read()
         stamp = re.compile(r"audit\((\d+)\.")
-        delta = int(time.time()) + 3 - min(int(m) for m in stamp.findall(log))
+        delta = int(time.time()) - 1 - min(int(m) for m in stamp.findall(log))
         log = stamp.sub(lambda m: "audit(%d." % (int(m.group(1)) + delta), log)
         with open(os.path.join(AUDIT_FIXTURES, "workload.pacct"), "rb") as f:
             acct = bytearray(f.read())
@@ -988,12 +990,15 @@ class FollowEveryTableTest(unittest.TestCase):
             f.write(acct)
         return log, paths
 
-    # Both lifecycle tests read /proc from the fixture tree: a process is "running" when a live
-    # one has its pid and start time, and the recorded pids (19xxx) may be this host's own right
-    # now, started within the shifted workload's seconds (seen under ASan in CI: such a process
-    # printed without its path, then again).
-    def test_process_lifecycle_prints_each_process_once_when_its_end_is_known(self):
-        log, (log_path, acct_path) = self.shifted_workload()
+    def follow_lifecycle(self, log, log_path, acct_path):
+        """Follows process_lifecycle while log (the text of log_path) streams in with acct_path
+        beside it; checks that the ended processes print each once, as the replay shows them,
+        and returns those rows.
+
+        /proc is the fixture tree's: a process is "running" when a live one has its pid and
+        start time, and the recorded pids (19xxx) may be this host's own right now, started
+        within the shifted workload's seconds (seen under ASan in CI: such a process printed
+        without its path, then again)."""
         sql = "SELECT pid, ppid, path, exit_code, signal, end_source FROM process_lifecycle"
         f = Follower(self, "--proc-root", FIXTURE_PROC, "--acct-file", acct_path, "--json", sql)
         f.write(log)
@@ -1001,33 +1006,27 @@ class FollowEveryTableTest(unittest.TestCase):
         ended = " WHERE end_source IS NOT NULL AND end_source <> 'running'"
         want = json.loads(shell("--proc-root", FIXTURE_PROC, "--audit-log", log_path, "--acct-file",
                                 acct_path, "--json", sql + ended).stdout)
-        sources = {r["end_source"] for r in want}
-        self.assertIn("acct", sources)  # killed children: their end is only in accounting
-        self.assertGreater(len(sources), 1)
         rows = self.read_rows(f, len(want))  # acct-only ends come a few seconds after the end
         f.p.stdin.close()
         code, rest, err = f.finish()
         self.assertEqual((code, err), (0, ""))
         self.assertEqual(canonical(rows + json_rows(rest)), canonical(want))
+        return want
+
+    def test_process_lifecycle_prints_each_process_once_when_its_end_is_known(self):
+        log, (log_path, acct_path) = self.shifted_workload()
+        want = self.follow_lifecycle(log, log_path, acct_path)
+        sources = {r["end_source"] for r in want}
+        self.assertIn("acct", sources)  # killed children: their end is only in accounting
+        self.assertGreater(len(sources), 1)
 
     def test_process_lifecycle_follows_a_stream_from_the_past(self):
         """The recorded workload as recorded, hours or months ago: acct-only ends are long past
         their wait when their audit rows arrive, and still each process prints once."""
         log_path = os.path.join(AUDIT_FIXTURES, "workload.log")
-        acct_path = os.path.join(AUDIT_FIXTURES, "workload.pacct")
         with open(log_path) as f:
             log = f.read()
-        sql = "SELECT pid, ppid, path, exit_code, signal, end_source FROM process_lifecycle"
-        f = Follower(self, "--proc-root", FIXTURE_PROC, "--acct-file", acct_path, "--json", sql)
-        f.write(log)
-        ended = " WHERE end_source IS NOT NULL AND end_source <> 'running'"
-        want = json.loads(shell("--proc-root", FIXTURE_PROC, "--audit-log", log_path, "--acct-file",
-                                acct_path, "--json", sql + ended).stdout)
-        rows = self.read_rows(f, len(want))
-        f.p.stdin.close()
-        code, rest, err = f.finish()
-        self.assertEqual((code, err), (0, ""))
-        self.assertEqual(canonical(rows + json_rows(rest)), canonical(want))
+        self.follow_lifecycle(log, log_path, os.path.join(AUDIT_FIXTURES, "workload.pacct"))
 
     def test_tree_mode_draws_each_round_as_a_tree(self):
         sql = "SELECT pid, ppid, syscall FROM process_events"
