@@ -189,7 +189,7 @@ void BM_StoreAppend(benchmark::State& state, const Source* source) {
     const audit::EventRing::Reader reader(ring);
     const double cpu0 = ThreadCpuSeconds();
     const auto t0 = Clock::now();
-    const int64_t rows = db->Append(reader, files.end_eid());
+    const int64_t rows = db->Append(reader, audit::FileRing::Reader(files));
     const std::chrono::duration<double> took = Clock::now() - t0;
     cpu_s += ThreadCpuSeconds() - cpu0;
     if (rows != kBatchRows) {
@@ -253,7 +253,7 @@ void BM_StoreAppendWhileFilling(benchmark::State& state, const Source* source) {
     next += std::chrono::seconds(1);
     const auto t0 = Clock::now();
     const audit::EventRing::Reader reader(ring);
-    const int64_t rows = db->Append(reader, files.end_eid());
+    const int64_t rows = db->Append(reader, audit::FileRing::Reader(files));
     const std::chrono::duration<double> took = Clock::now() - t0;
     if (rows < 0) {
       state.SkipWithError(("Append: " + db->error()).c_str());
@@ -269,7 +269,7 @@ void BM_StoreAppendWhileFilling(benchmark::State& state, const Source* source) {
   writer.join();
   // The last rows, as StoreWriter::Stop writes them; then every row the ring was given must be
   // in the store (none evicted before its batch came).
-  db->Append(audit::EventRing::Reader(ring), files.end_eid());
+  db->Append(audit::EventRing::Reader(ring), audit::FileRing::Reader(files));
   const int64_t unstored = (ring.end_eid() - 1) - db->usage().rows;
   const int64_t bytes = CheckpointedBytes(path);
   state.SetItemsProcessed(written);
@@ -304,7 +304,7 @@ std::string LoadFixture(const Source& source) {
           AppendSourceRow(source, n++, w);
         }
       });
-      if (db->Append(audit::EventRing::Reader(ring), files.end_eid()) < 0) {
+      if (db->Append(audit::EventRing::Reader(ring), audit::FileRing::Reader(files)) < 0) {
         throw std::runtime_error(db->error());
       }
     }

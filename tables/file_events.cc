@@ -1,13 +1,12 @@
 // file_events: one row per file operation the kernel audited (see the spec). Plans:
 // tables/event_scan.h.
-#include <string.h>
-
 #include <cstdio>
 #include <stdexcept>
 
 #include "audit/event_store.h"
 #include "audit/file_calls.h"
 #include "generated/table_specs.h"
+#include "linux/errno_name.h"
 #include "linux/open_flags.h"
 #include "tables/event_scan.h"
 #include "tables/event_stores.h"
@@ -94,11 +93,8 @@ struct FileEvents {
       case col::kSuccess: return integer(e.Has(FileEventRow::kSuccess) ? 1 : 0);
       case col::kStatus: return integer(e.status);
       case col::kError:
-        if (!e.Has(FileEventRow::kSuccess) && e.status < 0 && e.status > -4096) {
-          // glibc's name ("ENOENT"); an errno it does not know shows as its number.
-          const char* name = strerrorname_np(static_cast<int>(-e.status));
-          ResultText(out, name ? std::string(name) : "errno " + std::to_string(-e.status));
-        }
+        if (e.Has(FileEventRow::kSuccess)) return;
+        if (auto name = SyscallErrorName(e.status)) ResultText(out, *name);
         return;
       case col::kInode:
         if (e.Has(FileEventRow::kHasInode)) integer(static_cast<int64_t>(e.inode));

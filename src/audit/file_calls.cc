@@ -3,7 +3,7 @@
 #include <libaudit.h>
 
 #include <array>
-#include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "audit/syscall_record.h"
@@ -52,13 +52,6 @@ constexpr FileCall kCalls[] = {
     {"fchown32", Op::kChown, S::kFd, N, N, N, N, 1, 0, N},
     {"fchownat", Op::kChown, S::kOne, 0, N, N, N, 2},
 };
-
-const FileCall* ByName(const char* name) {
-  for (const FileCall& c : kCalls) {
-    if (std::strcmp(c.name, name) == 0) return &c;
-  }
-  return nullptr;
-}
 
 // Syscall number -> call, for one machine, from libaudit's own tables.
 class NumberTable {
@@ -113,7 +106,14 @@ const FileCall* ClassifyFileCall(uint32_t elf, int64_t nr) {
   const int machine = audit_elf_to_machine(elf);
   if (machine < 0 || nr < 0 || nr > INT32_MAX) return nullptr;
   const char* name = audit_syscall_to_name(static_cast<int>(nr), machine);
-  return name ? ByName(name) : nullptr;
+  return name ? FindFileCall(name) : nullptr;
+}
+
+const FileCall* FindFileCall(std::string_view name) {
+  for (const FileCall& c : kCalls) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
 }
 
 uint64_t SyscallArg(const SyscallRecord& rec, int i) {

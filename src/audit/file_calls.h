@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "audit/file_event.h"
 
@@ -36,6 +37,10 @@ struct FileCall {
 // The file call of syscall nr on arch elf (an AUDIT_ARCH value), or null when file_events does
 // not cover it. Any thread.
 const FileCall* ClassifyFileCall(uint32_t elf, int64_t nr);
+
+// The file call named name (libaudit's name: "openat"), or null. The durable store keeps calls
+// by name (store/file_event_codec.h). Any thread.
+const FileCall* FindFileCall(std::string_view name);
 
 // The value of argument i (0..3) of a SYSCALL record; 0 for other indexes.
 uint64_t SyscallArg(const SyscallRecord& rec, int i);

@@ -1,9 +1,9 @@
 #include "store/event_codec.h"
 
 #include <array>
-#include <cstdio>
-#include <cstdlib>
 #include <string_view>
+
+#include "store/codec_columns.h"
 
 namespace procaudit::store {
 namespace {
@@ -20,11 +20,7 @@ enum Col {
   kSession, kComm, kKey, kCgroup, kContainerId, kColumns
 };
 
-struct Column {
-  const char* name;
-  const char* type;
-};
-constexpr std::array<Column, kColumns> kStored = {{
+constexpr std::array<codec::Column, kColumns> kStored = {{
     {"eid", "INTEGER PRIMARY KEY"}, {"time_ms", "INTEGER NOT NULL"}, {"serial", "INTEGER"},
     {"syscall", "TEXT NOT NULL"}, {"arch", "TEXT"}, {"pid", "INTEGER NOT NULL"},
     {"ppid", "INTEGER"}, {"parent", "INTEGER"}, {"ns_pid", "INTEGER"}, {"path", "TEXT"},
@@ -44,59 +40,40 @@ constexpr std::array<ProcessSyscall, 9> kSyscalls = {
     ProcessSyscall::kExit,   ProcessSyscall::kExitGroup, ProcessSyscall::kAnomAbend,
 };
 
-std::string ColumnList() {
-  std::string out;
-  for (const Column& c : kStored) out += std::string(out.empty() ? "" : ", ") + '"' + c.name + '"';
-  return out;
-}
-
 // Parameter numbers are 1-based.
 int Param(Col c) { return static_cast<int>(c) + 1; }
 
-void BindText(sqlite3_stmt* s, Col c, const audit::EventRing::Reader& r, StrId id) {
-  if (auto text = r.Text(id)) {
-    sqlite3_bind_text(s, Param(c), text->data(), static_cast<int>(text->size()), SQLITE_STATIC);
-  } else {
-    sqlite3_bind_null(s, Param(c));
-  }
-}
-
-bool IsNull(sqlite3_stmt* s, Col c) { return sqlite3_column_type(s, c) == SQLITE_NULL; }
+bool IsNull(sqlite3_stmt* s, Col c) { return codec::IsNull(s, c); }
 int64_t Int(sqlite3_stmt* s, Col c) { return sqlite3_column_int64(s, c); }
 uint32_t U32(sqlite3_stmt* s, Col c) { return static_cast<uint32_t>(sqlite3_column_int64(s, c)); }
 int32_t I32(sqlite3_stmt* s, Col c) { return static_cast<int32_t>(sqlite3_column_int64(s, c)); }
 
 StrId InternText(sqlite3_stmt* s, Col c, audit::EventRing::Writer& w) {
-  if (IsNull(s, c)) return StringPool::kNull;
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
-  return w.Intern(std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(s, c))));
+  return codec::InternText(s, c, w);
 }
+
+constexpr const char* kTable = "process_events";
 
 }  // namespace
 
 std::string ProcessEventsTableSql() {
-  std::string sql = "CREATE TABLE IF NOT EXISTS process_events (";
-  for (const Column& c : kStored) sql += std::string("\"") + c.name + "\" " + c.type + ", ";
   // As the table shows them: derived, so not stored twice.
-  sql += "\"time\" INTEGER GENERATED ALWAYS AS (time_ms / 1000) VIRTUAL, "
-         "\"cmdline_size\" INTEGER GENERATED ALWAYS AS (length(CAST(cmdline AS BLOB))) VIRTUAL)";
-  return sql;
+  return codec::CreateTableSql(
+      kTable, kStored,
+      "\"time\" INTEGER GENERATED ALWAYS AS (time_ms / 1000) VIRTUAL, "
+      "\"cmdline_size\" INTEGER GENERATED ALWAYS AS (length(CAST(cmdline AS BLOB))) VIRTUAL");
 }
 
-std::string InsertProcessEventSql() {
-  std::string params;
-  for (size_t i = 0; i < kStored.size(); ++i) params += i == 0 ? "?" : ", ?";
-  return "INSERT INTO process_events (" + ColumnList() + ") VALUES (" + params + ")";
-}
+std::string InsertProcessEventSql() { return codec::InsertSql(kTable, kStored); }
 
-std::string SelectProcessEventsSql() { return "SELECT " + ColumnList() + " FROM process_events"; }
+std::string SelectProcessEventsSql() { return codec::SelectSql(kTable, kStored); }
 
 void BindProcessEvent(const audit::EventRing::Reader& r, const ProcessEventRow& e,
                       sqlite3_stmt* s) {
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);  // a NULL for every optional value not bound below
   auto integer = [&](Col c, int64_t v) { sqlite3_bind_int64(s, Param(c), v); };
-  auto text = [&](Col c, StrId id) { BindText(s, c, r, id); };
+  auto text = [&](Col c, StrId id) { codec::BindText(s, Param(c), r, id); };
   integer(kEid, e.eid);
   integer(kTimeMs, e.time_ms);
   integer(kSerial, e.serial);
@@ -107,11 +84,7 @@ void BindProcessEvent(const audit::EventRing::Reader& r, const ProcessEventRow& 
   if (e.Has(ProcessEventRow::kHasParent)) integer(kParent, e.parent);
   if (const int32_t ns_pid = e.ns_pid.load()) integer(kNsPid, ns_pid);
   text(kPath, e.path);
-  if (e.Has(ProcessEventRow::kHasMode)) {
-    char mode[16];
-    const int n = std::snprintf(mode, sizeof mode, "0%o", e.mode);
-    sqlite3_bind_text(s, Param(kMode), mode, n, SQLITE_TRANSIENT);
-  }
+  if (e.Has(ProcessEventRow::kHasMode)) codec::BindOctal(s, Param(kMode), e.mode);
   text(kCmdline, e.cmdline);
   text(kArgv, e.argv_json);
   if (e.Has(ProcessEventRow::kHasArgc)) integer(kArgc, e.argc);
@@ -174,11 +147,8 @@ bool DecodeProcessEvent(sqlite3_stmt* s, audit::EventRing::Writer& w, ProcessEve
   e.parent = I32(s, kParent);
   e.ns_pid.store(I32(s, kNsPid));
   e.path = InternText(s, kPath, w);
-  if (!IsNull(s, kMode)) {
-    const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(s, kMode));
-    e.mode = static_cast<uint32_t>(std::strtoul(mode, nullptr, 8));
-    e.flags |= ProcessEventRow::kHasMode;
-  }
+  flag(ProcessEventRow::kHasMode, !IsNull(s, kMode));
+  e.mode = codec::ColumnOctal(s, kMode);
   e.cmdline = InternText(s, kCmdline, w);
   e.argv_json = InternText(s, kArgv, w);
   flag(ProcessEventRow::kHasArgc, !IsNull(s, kArgc));

@@ -12,12 +12,14 @@
 #include <stdexcept>
 
 #include "store/event_codec.h"
+#include "store/file_event_codec.h"
 
 namespace procaudit::store {
 namespace {
 
 // Bumped when the schema changes; a store from a newer procaudit is refused, not rewritten.
-constexpr int kSchemaVersion = 1;
+// 2: file_events (Open adds it to a schema 1 store).
+constexpr int kSchemaVersion = 2;
 
 // A prepared statement, finalized on scope exit.
 class Stmt {
@@ -96,15 +98,17 @@ std::unique_ptr<EventDb> EventDb::Open(const std::string& path) {
                              std::to_string(*version) + ", this one reads " +
                              std::to_string(kSchemaVersion) + ")");
   }
-  bool ok = store->Exec("BEGIN") && store->Exec(ProcessEventsTableSql().c_str());
+  bool ok = store->Exec("BEGIN") && store->Exec(ProcessEventsTableSql().c_str()) &&
+            store->Exec(FileEventsTableSql().c_str());
   for (const char* sql : kSchema) ok = ok && store->Exec(sql);
   ok = ok && store->Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str()) &&
        store->Exec("COMMIT");
   if (!ok) throw std::runtime_error(path + ": " + store->error_);
-  const std::optional<int64_t> max_eid = store->QueryInt("SELECT max(eid) FROM process_events");
-  store->end_eid_ = std::max(store->Meta("process_end_eid", 1), max_eid.value_or(0) + 1);
+  store->ReadEndEids();
   if (sqlite3_prepare_v2(db, InsertProcessEventSql().c_str(), -1, &store->insert_, nullptr) !=
-      SQLITE_OK) {
+          SQLITE_OK ||
+      sqlite3_prepare_v2(db, InsertFileEventSql().c_str(), -1, &store->insert_file_, nullptr) !=
+          SQLITE_OK) {
     throw std::runtime_error(path + ": " + sqlite3_errmsg(db));
   }
   return store;
@@ -126,15 +130,25 @@ std::unique_ptr<EventDb> EventDb::OpenToRead(const std::string& path) {
     throw std::runtime_error(path + ": not a procaudit store" +
                              (version && *version > kSchemaVersion ? " this version reads" : ""));
   }
-  const std::optional<int64_t> max_eid = store->QueryInt("SELECT max(eid) FROM process_events");
-  store->end_eid_ = std::max(store->Meta("process_end_eid", 1), max_eid.value_or(0) + 1);
+  store->has_file_events_ =
+      store->QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'file_events'").value_or(0) > 0;
+  store->ReadEndEids();
   return store;
 }
 
 EventDb::~EventDb() {
   sqlite3_finalize(insert_);
+  sqlite3_finalize(insert_file_);
   sqlite3_close(db_);
   if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+void EventDb::ReadEndEids() {
+  end_eid_ = std::max(Meta("process_end_eid", 1),
+                      QueryInt("SELECT max(eid) FROM process_events").value_or(0) + 1);
+  file_end_eid_ = std::max(
+      Meta("file_end_eid", 1),
+      has_file_events_ ? QueryInt("SELECT max(eid) FROM file_events").value_or(0) + 1 : 1);
 }
 
 bool EventDb::Fail(const std::string& what) {
@@ -196,102 +210,131 @@ bool EventDb::SetMeta(const char* key, int64_t value) {
   return sqlite3_step(s.get()) == SQLITE_DONE || Fail("meta");
 }
 
+namespace {
+
+// The first eid to load of table into a ring of capacity rows that continues at end: the newest
+// rows without a hole, since the ring's eids are contiguous and a table has holes where a ring
+// evicted rows before they were written (or a user deleted some); end itself when the newest
+// eids are not stored. Throws std::runtime_error with one line.
+int64_t FirstEidToLoad(sqlite3* db, const std::string& path, const std::string& table,
+                       int64_t end, size_t capacity) {
+  // One integer of sql, ?1 bound to arg; nullopt for NULL or no row.
+  auto query = [&](const std::string& sql, int64_t arg) -> std::optional<int64_t> {
+    Stmt s(db, sql);
+    if (!s) throw std::runtime_error(path + ": " + sqlite3_errmsg(db));
+    sqlite3_bind_int64(s.get(), 1, arg);  // SQLITE_RANGE, harmless, where sql has no ?1
+    if (sqlite3_step(s.get()) != SQLITE_ROW || sqlite3_column_type(s.get(), 0) == SQLITE_NULL) {
+      return std::nullopt;
+    }
+    return sqlite3_column_int64(s.get(), 0);
+  };
+  // The newest eids are not stored (logged, then lost to a kill -9; or gone to retention): the
+  // ring cannot have a hole, so it starts empty after them. The file keeps the history.
+  if (query("SELECT max(eid) + 1 FROM " + table, 0).value_or(1) < end) return end;
+  const int64_t oldest = std::max<int64_t>(1, end - static_cast<int64_t>(capacity));
+  const std::optional<int64_t> start =
+      query("SELECT min(eid) FROM " + table + " WHERE eid >= ?1", oldest);
+  if (!start) return end;  // nothing stored from there on
+  // Usually there is no hole: as many rows from start on as eids up to the newest. Counting
+  // walks the rowids alone; the search for the last hole below looks up every row's
+  // predecessor, a b-tree search per row: 0.33 s against 0.09 s for 1,000,000 rows in the
+  // page cache, and with the file not cached, restarts took 6.5 s instead of 2 s
+  // (bench/store_bench, BM_StoreLoad cold:1).
+  if (query("SELECT count(*) - (max(eid) - ?1 + 1) FROM " + table + " WHERE eid >= ?1", *start)
+          .value_or(0) == 0) {
+    return *start;
+  }
+  return query("SELECT max(eid) FROM " + table + " AS a WHERE eid > ?1 AND NOT EXISTS " +
+                   "(SELECT 1 FROM " + table + " AS b WHERE b.eid = a.eid - 1)",
+               *start)
+      .value_or(*start);
+}
+
+// Loads table's rows from start on into ring, which continues at start, through decode
+// (DecodeProcessEvent, DecodeFileEvent). Throws std::runtime_error with one line.
+template <class Ring, class Row, class Decode>
+void LoadRows(sqlite3* db, const std::string& path, const std::string& select_sql,
+              const char* table, int64_t start, Ring& ring, Decode decode) {
+  Stmt select(db, select_sql + " WHERE eid >= ?1 ORDER BY eid");
+  if (!select) throw std::runtime_error(path + ": " + sqlite3_errmsg(db));
+  sqlite3_bind_int64(select.get(), 1, start);
+  std::string error;
+  ring.Write([&](typename Ring::Writer& w) {
+    w.StartAt(start);
+    int rc;
+    while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
+      Row row;
+      if (!decode(select.get(), w, &row, error)) {
+        error = path + ": " + table + ": " + error;
+        return;
+      }
+      w.Append(row);
+    }
+    if (rc != SQLITE_DONE) error = path + ": reading " + table + ": " + sqlite3_errmsg(db);
+  });
+  if (!error.empty()) throw std::runtime_error(error);
+}
+
+}  // namespace
+
 void EventDb::LoadInto(audit::EventRing& processes, audit::FileRing& files) {
   std::lock_guard lock(mutex_);
   // A scheduled query may have logged events that a kill -9 kept from the store: the rings
   // continue after those too, so an eid in a log never names two events.
   end_eid_ = std::max(end_eid_, MaxMark("process"));
-  const int64_t file_end = std::max(Meta("file_end_eid", 1), MaxMark("file"));
-  files.Write([&](audit::FileRing::Writer& w) { w.StartAt(file_end); });
-
-  // The newest rows the ring holds, without a hole: the ring's eids are contiguous, and a
-  // store has holes where the ring evicted rows before they were written (or a user deleted
-  // some). Start after the last hole.
-  int64_t start = std::max<int64_t>(1, end_eid_ - static_cast<int64_t>(processes.capacity()));
-  const int64_t stored_end = QueryInt("SELECT max(eid) + 1 FROM process_events").value_or(1);
-  if (stored_end < end_eid_) {
-    // The newest eids are not stored (logged, then lost to a kill -9; or gone to retention):
-    // the ring cannot have a hole, so it starts empty after them. The file keeps the history.
-    start = end_eid_;
-  } else {
-    Stmt hole(db_,
-              "SELECT max(eid) FROM process_events AS a WHERE eid > ?1 AND NOT EXISTS "
-              "(SELECT 1 FROM process_events AS b WHERE b.eid = a.eid - 1)");
-    Stmt first(db_, "SELECT min(eid) FROM process_events WHERE eid >= ?1");
-    Stmt span(db_, "SELECT count(*), max(eid) FROM process_events WHERE eid >= ?1");
-    if (!hole || !first || !span) throw std::runtime_error(path_ + ": " + sqlite3_errmsg(db_));
-    sqlite3_bind_int64(first.get(), 1, start);
-    if (sqlite3_step(first.get()) == SQLITE_ROW && sqlite3_column_type(first.get(), 0) != SQLITE_NULL) {
-      start = sqlite3_column_int64(first.get(), 0);
-    } else {
-      start = end_eid_;  // nothing stored from there on
-    }
-    // Usually there is no hole: as many rows from start on as eids up to the newest. Counting
-    // walks the rowids alone; the search for the last hole below looks up every row's
-    // predecessor, a b-tree search per row: 0.33 s against 0.09 s for 1,000,000 rows in the
-    // page cache, and with the file not cached, restarts took 6.5 s instead of 2 s
-    // (bench/store_bench, BM_StoreLoad cold:1).
-    sqlite3_bind_int64(span.get(), 1, start);
-    const bool contiguous = sqlite3_step(span.get()) == SQLITE_ROW &&
-                            sqlite3_column_int64(span.get(), 0) ==
-                                sqlite3_column_int64(span.get(), 1) - start + 1;
-    sqlite3_bind_int64(hole.get(), 1, start);
-    if (!contiguous && sqlite3_step(hole.get()) == SQLITE_ROW &&
-        sqlite3_column_type(hole.get(), 0) != SQLITE_NULL) {
-      start = sqlite3_column_int64(hole.get(), 0);
-    }
+  file_end_eid_ = std::max(file_end_eid_, MaxMark("file"));
+  LoadRows<audit::EventRing, audit::ProcessEventRow>(
+      db_, path_, SelectProcessEventsSql(), "process_events",
+      FirstEidToLoad(db_, path_, "process_events", end_eid_, processes.capacity()), processes,
+      DecodeProcessEvent);
+  if (!has_file_events_) {  // a schema 1 store: no file events, but their eids continue
+    files.Write([&](audit::FileRing::Writer& w) { w.StartAt(file_end_eid_); });
+    return;
   }
-  Stmt select(db_, SelectProcessEventsSql() + " WHERE eid >= ?1 ORDER BY eid");
-  if (!select) throw std::runtime_error(path_ + ": " + sqlite3_errmsg(db_));
-  sqlite3_bind_int64(select.get(), 1, start);
-  std::string error;
-  processes.Write([&](audit::EventRing::Writer& w) {
-    w.StartAt(start);
-    int rc;
-    while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
-      audit::ProcessEventRow row;
-      if (!DecodeProcessEvent(select.get(), w, &row, error)) {
-        error = path_ + ": " + error;
-        return;
-      }
-      w.Append(row);
-    }
-    if (rc != SQLITE_DONE) {
-      error = path_ + ": reading process_events: " + sqlite3_errmsg(db_);
-      return;
-    }
-  });
-  if (!error.empty()) throw std::runtime_error(error);
+  LoadRows<audit::FileRing, audit::FileEventRow>(
+      db_, path_, SelectFileEventsSql(), "file_events",
+      FirstEidToLoad(db_, path_, "file_events", file_end_eid_, files.capacity()), files,
+      DecodeFileEvent);
 }
 
-int64_t EventDb::Append(const audit::EventRing::Reader& r, int64_t file_end_eid) {
+int64_t EventDb::Append(const audit::EventRing::Reader& processes,
+                        const audit::FileRing::Reader& files) {
   std::lock_guard lock(mutex_);
-  const int64_t lo = std::max(end_eid_, r.first_eid());
-  const int64_t hi = r.end_eid();
-  const int64_t unstored = lo - end_eid_;  // evicted from the ring before this batch
-  if (lo >= hi && unstored == 0 && file_end_eid <= Meta("file_end_eid", 1)) return 0;
+  const int64_t lo = std::max(end_eid_, processes.first_eid()), hi = processes.end_eid();
+  const int64_t file_lo = std::max(file_end_eid_, files.first_eid()), file_hi = files.end_eid();
+  // Evicted from a ring before this batch: holes, counted.
+  const int64_t unstored = lo - end_eid_, unstored_files = file_lo - file_end_eid_;
+  if (lo >= hi && file_lo >= file_hi && unstored == 0 && unstored_files == 0) return 0;
   if (!Exec("BEGIN")) return NoteWrite(false), -1;
   bool ok = true;
   for (int64_t eid = lo; ok && eid < hi; ++eid) {
-    BindProcessEvent(r, r.Row(eid), insert_);
+    BindProcessEvent(processes, processes.Row(eid), insert_);
     ok = sqlite3_step(insert_) == SQLITE_DONE || Fail("writing eid " + std::to_string(eid));
   }
-  if (ok) sqlite3_reset(insert_);
-  ok = ok && SetMeta("process_end_eid", std::max(hi, end_eid_)) &&
-       SetMeta("file_end_eid", file_end_eid) &&
+  for (int64_t eid = file_lo; ok && eid < file_hi; ++eid) {
+    BindFileEvent(files, files.Row(eid), insert_file_);
+    ok = sqlite3_step(insert_file_) == SQLITE_DONE ||
+         Fail("writing file event eid " + std::to_string(eid));
+  }
+  sqlite3_reset(insert_);
+  sqlite3_reset(insert_file_);
+  const int64_t end = std::max(hi, end_eid_), file_end = std::max(file_hi, file_end_eid_);
+  ok = ok && SetMeta("process_end_eid", end) && SetMeta("file_end_eid", file_end) &&
        (unstored == 0 || SetMeta("unstored_events", Meta("unstored_events", 0) + unstored)) &&
+       (unstored_files == 0 ||
+        SetMeta("unstored_file_events", Meta("unstored_file_events", 0) + unstored_files)) &&
        Exec("COMMIT");
   if (!ok) {
     const std::string why = error_;
-    sqlite3_reset(insert_);
     Exec("ROLLBACK");
     error_ = why;
     NoteWrite(false);
     return -1;
   }
   NoteWrite(true);
-  end_eid_ = std::max(hi, end_eid_);
-  return hi > lo ? hi - lo : 0;
+  end_eid_ = end;
+  file_end_eid_ = file_end;
+  return std::max<int64_t>(0, hi - lo) + std::max<int64_t>(0, file_hi - file_lo);
 }
 
 int64_t EventDb::ApplyRetention(const Retention& retention, int64_t now_ms) {
@@ -302,29 +345,42 @@ int64_t EventDb::ApplyRetention(const Retention& retention, int64_t now_ms) {
 }
 
 int64_t EventDb::DeleteBeyondRetention(const Retention& retention, int64_t now_ms) {
+  struct Table {
+    const char* name;
+    int64_t end;
+    int64_t Usage::*rows;
+    int64_t Usage::*first_eid;
+  };
+  const Table tables[] = {{"process_events", end_eid_, &Usage::rows, &Usage::first_eid},
+                          {"file_events", file_end_eid_, &Usage::file_rows, &Usage::file_first_eid}};
   int64_t deleted = 0;
-  {
-    Stmt age(db_,
-             "DELETE FROM process_events WHERE eid < coalesce((SELECT eid FROM process_events "
-             "WHERE time_ms >= ?1 ORDER BY eid LIMIT 1), ?2)");
+  // By age: rows come in serial order, nearly time order, so the first row young enough ends
+  // the old ones.
+  for (const Table& t : tables) {
+    Stmt age(db_, std::string("DELETE FROM ") + t.name + " WHERE eid < coalesce((SELECT eid FROM " +
+                      t.name + " WHERE time_ms >= ?1 ORDER BY eid LIMIT 1), ?2)");
     if (!age) return Fail("retention"), -1;
     sqlite3_bind_int64(age.get(), 1, now_ms - retention.max_age_s * 1000);
-    sqlite3_bind_int64(age.get(), 2, end_eid_);
+    sqlite3_bind_int64(age.get(), 2, t.end);
     if (sqlite3_step(age.get()) != SQLITE_DONE) return Fail("retention by age"), -1;
     deleted += sqlite3_changes(db_);
   }
   // By size: the pages in use (the free ones go back to the file system below). Each round
-  // deletes the oldest rows in proportion to the excess.
+  // deletes the oldest rows of each table in proportion to the excess.
   for (int round = 0; round < 8; ++round) {
     const Usage u = usage();
-    if (u.bytes <= retention.max_bytes || u.rows == 0) break;
+    if (u.bytes <= retention.max_bytes || u.rows + u.file_rows == 0) break;
     const double excess = static_cast<double>(u.bytes - retention.max_bytes) / static_cast<double>(u.bytes);
-    const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(excess * static_cast<double>(u.rows)) + 1);
-    Stmt oldest(db_, "DELETE FROM process_events WHERE eid < ?1");
-    if (!oldest) return Fail("retention"), -1;
-    sqlite3_bind_int64(oldest.get(), 1, u.first_eid + n);
-    if (sqlite3_step(oldest.get()) != SQLITE_DONE) return Fail("retention by size"), -1;
-    deleted += sqlite3_changes(db_);
+    for (const Table& t : tables) {
+      const int64_t rows = u.*t.rows;
+      if (rows == 0) continue;
+      const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(excess * static_cast<double>(rows)) + 1);
+      Stmt oldest(db_, std::string("DELETE FROM ") + t.name + " WHERE eid < ?1");
+      if (!oldest) return Fail("retention"), -1;
+      sqlite3_bind_int64(oldest.get(), 1, u.*t.first_eid + n);
+      if (sqlite3_step(oldest.get()) != SQLITE_DONE) return Fail("retention by size"), -1;
+      deleted += sqlite3_changes(db_);
+    }
     if (!Exec("PRAGMA incremental_vacuum")) return -1;
   }
   // The freed pages leave the file only once the WAL is checkpointed into it.
@@ -337,10 +393,17 @@ int64_t EventDb::DeleteBeyondRetention(const Retention& retention, int64_t now_m
 EventDb::Usage EventDb::usage() {
   std::lock_guard lock(mutex_);
   Usage u;
-  Stmt s(db_, "SELECT count(*), coalesce(min(eid), 0) FROM process_events");
-  if (s && sqlite3_step(s.get()) == SQLITE_ROW) {
-    u.rows = sqlite3_column_int64(s.get(), 0);
-    u.first_eid = sqlite3_column_int64(s.get(), 1);
+  auto count = [&](const char* sql, int64_t* rows, int64_t* first_eid) {
+    Stmt s(db_, sql);
+    if (s && sqlite3_step(s.get()) == SQLITE_ROW) {
+      *rows = sqlite3_column_int64(s.get(), 0);
+      *first_eid = sqlite3_column_int64(s.get(), 1);
+    }
+  };
+  count("SELECT count(*), coalesce(min(eid), 0) FROM process_events", &u.rows, &u.first_eid);
+  if (has_file_events_) {
+    count("SELECT count(*), coalesce(min(eid), 0) FROM file_events", &u.file_rows,
+          &u.file_first_eid);
   }
   const int64_t pages = QueryInt("PRAGMA page_count").value_or(0);
   const int64_t free_pages = QueryInt("PRAGMA freelist_count").value_or(0);

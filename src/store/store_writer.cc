@@ -29,8 +29,8 @@ void StoreWriter::Stop() {
 }
 
 bool StoreWriter::Flush() {
-  const audit::EventRing::Reader reader(events_->ring());
-  const int64_t rows = db_->Append(reader, events_->file_ring().end_eid());
+  const int64_t rows = db_->Append(audit::EventRing::Reader(events_->ring()),
+                                   audit::FileRing::Reader(events_->file_ring()));
   if (rows < 0) {  // the store reports it
     ++failed_batches_;
     return false;

@@ -1,5 +1,5 @@
-// The daemon's store thread: every second, the live ring's new process events go to the
-// durable store (event_db.h) in one transaction; every minute, retention. A failing write (a
+// The daemon's store thread: every second, the live rings' new process and file events go to
+// the durable store (event_db.h) in one transaction; every minute, retention. A failing write (a
 // full disk) is retried each second, and reported by the store, once (EventDb::SetWriteLog):
 // the ring keeps the events meanwhile, and holds them for queries whatever happens to the
 // store. Stop() writes the last batch.
