@@ -71,7 +71,6 @@ struct Scheduler::Job {
   std::vector<sqlite3_stmt*> discovery;
   std::shared_ptr<FollowWindow> window = std::make_shared<FollowWindow>();
   Clock::time_point next_run;
-  bool state_loaded = false;
   store::QueryState state;
 
   ~Job() {
@@ -118,6 +117,7 @@ size_t Scheduler::Load(const DaemonConfig& config) {
       continue;
     }
     job->next_run = now + std::chrono::seconds(q.interval_s);
+    LoadState(*job);
     jobs.push_back(std::move(job));
   }
   jobs_ = std::move(jobs);
@@ -149,9 +149,10 @@ bool Scheduler::Discovered(const Job& job) {
   return true;
 }
 
-// The stored state, or a new query's: its windows start at the rings' ends now.
+// The stored state, or a new query's: its windows start at the rings' ends now, when it is
+// scheduled, and that is stored at once, so the events between now and its first run are
+// logged by that run, even when it comes after a restart (a query with a long interval).
 void Scheduler::LoadState(Job& job) {
-  job.state_loaded = true;
   std::shared_ptr<audit::EventStore> events = env_.context->events->CurrentSession();
   std::optional<store::QueryState> stored;
   if (env_.store) stored = env_.store->GetQueryState(job.query.name);
@@ -160,12 +161,12 @@ void Scheduler::LoadState(Job& job) {
   } else if (events) {
     job.state.marks = {{"process", events->ring().end_eid()},
                        {"file", events->file_ring().end_eid()}};
+    if (env_.store) env_.store->PutQueryState(job.query.name, job.state);
   }
   if (events && !job.state.marks.empty()) job.window->ResumeAt(events, job.state.marks);
 }
 
 void Scheduler::Run(Job& job) {
-  if (!job.state_loaded) LoadState(job);
   if (!Discovered(job)) return;
   ++stats_.runs;
   std::vector<Row> rows;

@@ -10,7 +10,8 @@
 //                 "added", never diffed: each query follows the rings like `--follow` does,
 //                 with its own window (sql/follow_window.h) whose marks (eids, accounting
 //                 records) are stored after each run, so across a restart no event is logged
-//                 twice or skipped. A new query starts with the events after it was scheduled.
+//                 twice or skipped. A new query starts with the events after it was scheduled
+//                 (its marks are stored then: a restart before its first run skips nothing).
 //
 // Results are written (and flushed) before the state is stored: a crash between the two logs
 // that run again, rather than lose it. A run whose log write fails stores nothing, so the next

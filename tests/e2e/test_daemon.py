@@ -442,6 +442,55 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(len(of(daemon.results(), "one", "added")), 1)
         self.assertEqual(len(of(daemon.results(), "two", "added")), 1)
 
+    def test_file_events_stored_and_logged_after_a_restart_before_the_first_run(self):
+        """File events are stored too, and a query is marked when it is scheduled: an hourly
+        file_events query, stopped before its first run, logs on the next daemon's first run
+        what the first daemon captured, each event once; the stock sqlite3 and procaudit --store
+        read them from the store."""
+        m = self.marker
+        watched = os.path.join(self.dir, "watched")
+        os.mkdir(watched)
+        query = ("SELECT eid, operation, path FROM file_events "
+                 f"WHERE operation = 'create' AND path LIKE '{watched}/{m}-%'")
+        config = self.config({"files": {"query": query, "interval": 3600}})
+        first = Daemon(self, self.dir, config, "--no-acct", "--watch-dir", watched)
+        first.wait_started()
+        for i in range(3):
+            with open(os.path.join(watched, f"{m}-a{i}"), "w"):
+                pass
+        stored = f"SELECT count(*) FROM file_events WHERE path LIKE '{watched}/{m}-a%'"
+        deadline = time.monotonic() + HANG
+        while run(["sqlite3", first.store, stored]).stdout.strip() != "3":
+            self.assertLess(time.monotonic(), deadline, "the creates never reached the store")
+            time.sleep(0.2)
+        self.assertEqual(first.stop(), 0, first.stderr())
+        self.assertEqual(of(first.results(), "files"), [], "the hourly query ran")
+
+        self.config({"files": {"query": query, "interval": 1}})
+        second = Daemon(self, self.dir, config, "--no-acct", "--watch-dir", watched)
+        second.wait_started()
+        with open(os.path.join(watched, f"{m}-b0"), "w"):
+            pass
+        expected = sorted(os.path.join(watched, f"{m}-{n}") for n in ("a0", "a1", "a2", "b0"))
+        second.wait_results("the four creates", lambda rows: sorted(
+            r["columns"]["path"] for r in of(rows, "files")) == expected)
+        time.sleep(3)  # three more runs, which must log nothing again
+        self.assertEqual(second.stop(), 0, second.stderr())
+        rows = of(second.results(), "files")
+        self.assertEqual(sorted(r["columns"]["path"] for r in rows), expected, "each once")
+        eids = [int(r["columns"]["eid"]) for r in rows]
+        self.assertEqual(len(eids), len(set(eids)))
+        self.assertTrue(all(r["action"] == "added" for r in rows))
+        proc = run(["sqlite3", second.store, "PRAGMA integrity_check",
+                    f"SELECT count(*) FROM file_events WHERE path LIKE '{watched}/{m}-%' "
+                    "AND operation = 'create' AND flags LIKE 'O_WRONLY|O_CREAT|O_TRUNC%'"])
+        self.assertEqual(proc.stdout.split(), ["ok", "4"], proc.stderr)
+        proc = run([SHELL, "--store", second.store, "--json",
+                    "SELECT path FROM file_events WHERE operation = 'create' "
+                    f"AND path LIKE '{watched}/{m}-%' ORDER BY eid"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(sorted(r["path"] for r in json.loads(proc.stdout)), expected)
+
 
 if __name__ == "__main__":
     unittest.main()
