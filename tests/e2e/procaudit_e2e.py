@@ -1,4 +1,5 @@
-"""Shared helpers for the end-to-end tests: where the built artifacts are, and run()."""
+"""Shared helpers for the end-to-end tests: where the built artifacts are, run(), and ending the
+procaudit processes a test started."""
 import os
 import subprocess
 import sys
@@ -26,3 +27,19 @@ def run(args, **kwargs):
         kwargs["env"] = extension_host.host_env(kwargs.get("env"),
                                                 python=extension_host.is_python(args[0]))
     return subprocess.run(args, check=False, **kwargs)
+
+
+def end_sessions(sessions):
+    """A cleanup: by pid, each procaudit a test started (a live_procaudit session, or a bare
+    Popen: SIGTERM, so that procaudit restores, then SIGKILL if it hangs)."""
+    for session in sessions:
+        if isinstance(session, subprocess.Popen):
+            if session.poll() is None:
+                session.terminate()
+                try:
+                    session.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    session.kill()
+                    session.communicate()
+        else:
+            session.end()

@@ -25,7 +25,7 @@ import tempfile
 import time
 import unittest
 
-from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, run
+from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, end_sessions, run
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 from acct_sandbox import (PrivateAccounting, SandboxUnavailable,  # noqa: E402
@@ -148,7 +148,7 @@ class AcctTestCase(unittest.TestCase):
         self.audit_before = read_state()
         self.addCleanup(self.check_audit_restored)
         self.sessions = []
-        self.addCleanup(self.end_sessions)  # runs first: cleanups go last in, first out
+        self.addCleanup(end_sessions, self.sessions)  # runs first: cleanups go last in, first out
 
     def shell(self, *args, env=None):
         session = ShellSession(SHELL, args, env=env)
@@ -168,20 +168,6 @@ class AcctTestCase(unittest.TestCase):
         self.sessions.append(proc)
         self.kept.pids.append(proc.pid)
         return proc
-
-    def end_sessions(self):
-        """By pid, each one we started: SIGTERM (procaudit restores), SIGKILL if it hangs."""
-        for session in self.sessions:
-            if isinstance(session, subprocess.Popen):
-                if session.poll() is None:
-                    session.terminate()
-                    try:
-                        session.communicate(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        session.kill()
-                        session.communicate()
-            else:
-                session.end()
 
     def check_audit_restored(self):
         after = read_state()

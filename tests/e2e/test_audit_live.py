@@ -27,7 +27,7 @@ import tempfile
 import time
 import unittest
 
-from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, run
+from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, end_sessions, run
 from test_audit_replay import WorkloadChecks
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
@@ -361,7 +361,7 @@ class LiveTestCase(unittest.TestCase):
                                     "an earlier run?)")
         self.addCleanup(self.check_state_restored)
         self.sessions = []  # ShellSession, ExtensionSession, or a bare Popen of procaudit
-        self.addCleanup(self.end_sessions)
+        self.addCleanup(end_sessions, self.sessions)
 
     def shell(self, *args):
         session = ShellSession(SHELL, args)
@@ -378,20 +378,6 @@ class LiveTestCase(unittest.TestCase):
         proc = subprocess.Popen([SHELL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.sessions.append(proc)
         return proc
-
-    def end_sessions(self):
-        """By pid, each one we started: SIGTERM (procaudit restores), SIGKILL if it hangs."""
-        for session in self.sessions:
-            if isinstance(session, subprocess.Popen):
-                if session.poll() is None:
-                    session.terminate()
-                    try:
-                        session.communicate(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        session.kill()
-                        session.communicate()
-            else:
-                session.end()
 
     def check_accounting_restored(self):
         self.acct_kept.pids = [session.pid for session in self.sessions]
