@@ -1,14 +1,16 @@
 """Shared helpers for the end-to-end tests: where the built artifacts are, run(), and ending the
-procaudit processes a test started."""
+processes a test started (procaudit's, and others such as nobody_process())."""
 import os
 import subprocess
 import sys
+import time
 
 BUILD_DIR = os.environ.get("PROCAUDIT_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
 SOURCE_DIR = os.environ.get("PROCAUDIT_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 SHELL = os.path.join(BUILD_DIR, "procaudit")
 EXTENSION = os.path.join(BUILD_DIR, "libprocaudit")  # SQLite adds .so
 FIXTURE_PROC = os.path.join(SOURCE_DIR, "tests/fixtures/proc")
+HANG = 120.0  # hang guard of every wait, seconds
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 import extension_host  # noqa: E402
@@ -43,3 +45,28 @@ def end_sessions(sessions):
                     session.communicate()
         else:
             session.end()
+
+
+def end_children(children):
+    """A cleanup: SIGKILL to each process (Popen) in children still running, by pid, and reaped."""
+    for child in children:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+
+
+def nobody_process(children):
+    """Starts a process of another user (nobody) holding a file open, /proc/PID/fd/3, and returns
+    its pid once it is so (its Popen added to children, for end_children)."""
+    child = subprocess.Popen(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+         "sh", "-c", "exec 3</etc/hostname; exec sleep 600"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    children.append(child)
+    deadline = time.monotonic() + HANG
+    while not os.path.exists(f"/proc/{child.pid}/fd/3") or \
+            os.readlink(f"/proc/{child.pid}/exe").endswith("/sh"):
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"the nobody process did not start in {HANG} s")
+        time.sleep(0.05)
+    return child.pid

@@ -24,10 +24,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
-from procaudit_e2e import BUILD_DIR, SHELL, SOURCE_DIR, run
+from procaudit_e2e import BUILD_DIR, SHELL, SOURCE_DIR, end_children, nobody_process, run
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 
@@ -657,7 +656,7 @@ class UnitCapabilitiesTest(PackageTestCase):
         self.audit_before = read_state()
         self.addCleanup(self.check_audit_restored)
         self.children = []
-        self.addCleanup(self.end_children)  # runs first
+        self.addCleanup(end_children, self.children)  # runs first
 
     def check_audit_restored(self):
         from audit_sandbox import read_state, restore_state
@@ -667,26 +666,6 @@ class UnitCapabilitiesTest(PackageTestCase):
             self.fail(f"the audit state differs from before: {self.audit_before.diff(after)}"
                       + (f"; not restored either: {left}" if left else ""))
 
-    def end_children(self):
-        for child in self.children:
-            if child.poll() is None:
-                child.kill()
-            child.wait()
-
-    def nobody_process(self):
-        """A process of another user (nobody) holding a file open: /proc/PID/fd/3."""
-        child = subprocess.Popen(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
-             "sh", "-c", "exec 3</etc/hostname; exec sleep 600"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        self.children.append(child)
-        deadline = time.monotonic() + HANG
-        while not os.path.exists(f"/proc/{child.pid}/fd/3") or \
-                os.readlink(f"/proc/{child.pid}/exe").endswith("/sh"):
-            self.assertLess(time.monotonic(), deadline, "the nobody process did not start")
-            time.sleep(0.05)
-        return child.pid
-
     def session(self, capabilities, *args):
         from live_procaudit import ShellSession
         s = ShellSession(self.shell, args, preexec_fn=bounded_to(capabilities))
@@ -695,7 +674,7 @@ class UnitCapabilitiesTest(PackageTestCase):
         return s
 
     def test_the_unit_set_runs_every_source(self):
-        nobody = self.nobody_process()
+        nobody = nobody_process(self.children)
         s = self.session(UNIT_CAPABILITIES)
         status = s.query("SELECT mode, acct_mode FROM audit_status WHERE role = 'session'")
         self.assertEqual(effective_capabilities(s.pid), capability_mask(UNIT_CAPABILITIES))
@@ -721,7 +700,7 @@ class UnitCapabilitiesTest(PackageTestCase):
         self.assertEqual(s.stop(signal.SIGTERM), 128 + signal.SIGTERM, s.stderr)
 
     def test_other_users_processes_need_ptrace_and_dac_read_search(self):
-        nobody = self.nobody_process()
+        nobody = nobody_process(self.children)
         sql = f"SELECT fd, path FROM process_open_files WHERE pid = {nobody} AND fd = 3"
         for missing in ("CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH"):
             with self.subTest(without=missing):

@@ -38,7 +38,7 @@ import time
 import tomllib
 import unittest
 
-from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, run
+from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, end_children, nobody_process, run
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 from audit_sandbox import (PrivateAuditd, SandboxUnavailable, check_prerequisites,  # noqa: E402
@@ -215,7 +215,7 @@ class DaemonPrivilegeTest(unittest.TestCase):
         self.before = read_state()
         self.addCleanup(self.check_restored)
         self.children = []
-        self.addCleanup(self.end_children)  # runs first
+        self.addCleanup(end_children, self.children)  # runs first
 
     def check_restored(self):
         try:
@@ -227,30 +227,10 @@ class DaemonPrivilegeTest(unittest.TestCase):
         finally:
             self.kept.__exit__(None, None, None)
 
-    def end_children(self):
-        for child in self.children:
-            if child.poll() is None:
-                child.kill()
-            child.wait()
-
     def daemon(self, schedule, *extra, **kwargs):
         d = Daemon(self, self.dir, schedule, *extra, **kwargs)
         self.kept.pids.append(d.pid)
         return d
-
-    def nobody_process(self):
-        """A process of another user (nobody) holding a file open: /proc/PID/fd/3."""
-        child = subprocess.Popen(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
-             "sh", "-c", "exec 3</etc/hostname; exec sleep 600"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        self.children.append(child)
-        deadline = time.monotonic() + HANG
-        while not os.path.exists(f"/proc/{child.pid}/fd/3") or \
-                os.readlink(f"/proc/{child.pid}/exe").endswith("/sh"):
-            self.assertLess(time.monotonic(), deadline, "the nobody process did not start")
-            time.sleep(0.05)
-        return child.pid
 
     def session_status(self, d):
         snap = d.wait_for("the status snapshot", lambda: d.snapshots("status"))
@@ -333,7 +313,7 @@ class DaemonPrivilegeTest(unittest.TestCase):
             self.assertIsNotNone(audit.auditd_pid)
 
     def test_no_capture_keeps_only_what_proc_needs(self):
-        nobody = self.nobody_process()
+        nobody = nobody_process(self.children)
         d = self.daemon({"fds": {"query": "SELECT fd, path FROM process_open_files "
                                           f"WHERE pid = {nobody} AND fd = 3", "interval": 1},
                          "exe": {"query": f"SELECT path FROM process_tree WHERE pid = {nobody}",

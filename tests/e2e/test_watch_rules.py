@@ -14,7 +14,7 @@ import sys
 import time
 import unittest
 
-from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, run
+from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, end_children, run
 from test_audit_live import (AUDITD_KEY, HANG, KEY, STATE_DIR, CoexistenceTest, LiveTestCase,
                              real)
 
@@ -79,18 +79,12 @@ class WatchTestCase(LiveTestCase):
     def setUp(self):
         super().setUp()
         self.children = []
-        self.addCleanup(self.end_children)
+        self.addCleanup(end_children, self.children)
 
     def shell(self, *args):
         """The shell without live accounting: these tests are about audit rules (test_acct_live
         covers accounting, SIGKILL included)."""
         return super().shell("--no-acct", *args)
-
-    def end_children(self):
-        for proc in self.children:
-            if proc.poll() is None:
-                proc.kill()  # by pid: one we started
-                proc.wait()
 
     def sleeper(self):
         proc = subprocess.Popen(["/bin/sleep", "1000"])
