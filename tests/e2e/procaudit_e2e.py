@@ -1,5 +1,6 @@
-"""Shared helpers for the end-to-end tests: where the built artifacts are, run(), and ending the
-processes a test started (procaudit's, and others such as nobody_process())."""
+"""Shared helpers for the end-to-end tests: where the built artifacts are, run(), why a test that
+needs root and kernel audit skips here, and ending the processes a test started (procaudit's, and
+others such as nobody_process())."""
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ HANG = 120.0  # hang guard of every wait, seconds
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 import extension_host  # noqa: E402
+from audit_sandbox import SandboxUnavailable, check_prerequisites  # noqa: E402
 
 # In a sanitized build this runner was started as a host of the extension; what it starts is not,
 # unless it loads the extension (run() below, live_procaudit.ExtensionSession).
@@ -29,6 +31,26 @@ def run(args, **kwargs):
         kwargs["env"] = extension_host.host_env(kwargs.get("env"),
                                                 python=extension_host.is_python(args[0]))
     return subprocess.run(args, check=False, **kwargs)
+
+
+def audit_skip_reason(*built):
+    """Why a test that needs root and kernel audit (audit_sandbox.check_prerequisites) and the
+    files `built` cannot run here; None when it can."""
+    try:
+        check_prerequisites()
+    except SandboxUnavailable as e:
+        return e.reason
+    for path in built:
+        if not os.path.exists(path):
+            return f"{path} is not built"
+    return None
+
+
+def skip_for(test, reason):
+    """From a test's setUp: skips it when there is a reason (not None), printed on stderr too."""
+    if reason:
+        print(f"\nskipped: {reason}", file=sys.stderr)
+        test.skipTest(reason)
 
 
 def end_sessions(sessions):

@@ -27,13 +27,13 @@ import tempfile
 import time
 import unittest
 
-from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, end_sessions, run
+from procaudit_e2e import (BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, audit_skip_reason, end_sessions,
+                           run)
 from test_audit_replay import WorkloadChecks
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 from audit_sandbox import (DEFAULT_RULES, DEFAULT_SYSCALLS, PrivateAuditd,  # noqa: E402
-                           SandboxUnavailable, check_prerequisites, host_lock, read_state,
-                           restore_state, rules_with_key)
+                           host_lock, read_state, restore_state, rules_with_key)
 from live_procaudit import ExtensionSession, SessionError, ShellSession  # noqa: E402
 from test_acct_live import AccountingKept  # noqa: E402
 
@@ -53,14 +53,7 @@ def real(path):
 
 
 def skip_reason():
-    try:
-        check_prerequisites()
-    except SandboxUnavailable as e:
-        return e.reason
-    for path in (SHELL, EXTENSION + ".so", THREADS_EXIT, WORKLOAD):
-        if not os.path.exists(path):
-            return f"{path} is not built"
-    return None
+    return audit_skip_reason(SHELL, EXTENSION + ".so", THREADS_EXIT, WORKLOAD)
 
 
 def read_text(path):

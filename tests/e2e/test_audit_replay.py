@@ -16,10 +16,10 @@ import tempfile
 import time
 import unittest
 
-from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, run
+from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, audit_skip_reason, run, skip_for
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import PrivateAuditd, SandboxUnavailable, check_prerequisites  # noqa: E402
+from audit_sandbox import PrivateAuditd  # noqa: E402
 
 FIXTURES = os.path.join(SOURCE_DIR, "tests/fixtures/audit")
 WORKLOAD = os.path.join(BUILD_DIR, "workload/run_workload.sh")
@@ -224,23 +224,14 @@ class RecordedFixtureTest(unittest.TestCase, WorkloadChecks):
 
 
 def skip_reason():
-    try:
-        check_prerequisites()
-    except SandboxUnavailable as e:
-        return str(e)
-    if not os.path.exists(WORKLOAD):
-        return f"workload not built ({WORKLOAD})"
-    return None
+    return audit_skip_reason(WORKLOAD)
 
 
 class LiveRecordingTest(unittest.TestCase, WorkloadChecks):
     """This machine's kernel, now: records the workload and checks it the same way."""
 
     def setUp(self):
-        reason = skip_reason()
-        if reason:
-            print(f"\nskipped: {reason}", file=sys.stderr)
-            self.skipTest(reason)
+        skip_for(self, skip_reason())
         self.work = tempfile.mkdtemp(prefix="procaudit-replay-")
 
     def tearDown(self):

@@ -23,11 +23,10 @@ import unittest
 import urllib.parse
 from collections import Counter
 
-from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, run
+from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, audit_skip_reason, run, skip_for
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import (PrivateAuditd, SandboxUnavailable, check_prerequisites,  # noqa: E402
-                           file_rules)
+from audit_sandbox import PrivateAuditd, file_rules  # noqa: E402
 
 FIXTURES = os.path.join(SOURCE_DIR, "tests/fixtures/audit")
 FIXTURE_LOG = os.path.join(FIXTURES, "files.log")
@@ -199,26 +198,13 @@ class RecordedFixtureTest(unittest.TestCase, FileEventsChecks):
                          [r for r in every if r["pid"] in pids])
 
 
-def skip_reason():
-    try:
-        check_prerequisites()
-    except SandboxUnavailable as e:
-        return str(e)
-    if not os.path.exists(FILE_OPS):
-        return f"file_ops not built ({FILE_OPS})"
-    return None
-
-
 class LiveRecordingTest(unittest.TestCase, FileEventsChecks):
     """This machine's kernel, now: records file_ops and checks it the same way. Its directory's
     name has a space, so the kernel logs the CWD in hex as well."""
     maxDiff = None
 
     def setUp(self):
-        reason = skip_reason()
-        if reason:
-            print(f"\nskipped: {reason}", file=sys.stderr)
-            self.skipTest(reason)
+        skip_for(self, audit_skip_reason(FILE_OPS))
         self.work = tempfile.mkdtemp(prefix="procaudit-files-")
         self.addCleanup(shutil.rmtree, self.work, ignore_errors=True)
 

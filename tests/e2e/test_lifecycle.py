@@ -13,7 +13,7 @@ import sys
 import tempfile
 import unittest
 
-from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, run
+from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, run, skip_for
 from test_audit_replay import ENDINGS, FIXTURES, KEY, WORKLOAD, read_manifest, skip_reason
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
@@ -115,10 +115,7 @@ class LiveRecordingTest(unittest.TestCase, LifecycleChecks):
     """This machine's kernel, now: audit and accounting recorded together."""
 
     def setUp(self):
-        reason = skip_reason()
-        if reason:
-            print(f"\nskipped: {reason}", file=sys.stderr)
-            self.skipTest(reason)
+        skip_for(self, skip_reason())
         self.work = tempfile.mkdtemp(prefix="procaudit-lifecycle-")
 
     def tearDown(self):
