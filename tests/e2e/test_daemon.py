@@ -21,107 +21,17 @@ import tempfile
 import time
 import unittest
 
-from procaudit_e2e import SHELL, SOURCE_DIR, run
+from daemon_e2e import Daemon, root_skip_reason
+from procaudit_e2e import HANG, SHELL, SOURCE_DIR, run
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import (SandboxUnavailable, check_prerequisites, read_state,  # noqa: E402
-                           restore_state)
+from audit_sandbox import read_state, restore_state  # noqa: E402
 from test_acct_live import AccountingKept  # noqa: E402
 
 PACKS = os.path.join(SOURCE_DIR, "tests/fixtures/public/osquery-packs")
 IR_PACK = os.path.join(PACKS, "incident-response.conf")
 SCHEMA = os.path.join(SOURCE_DIR, "tests/e2e/result_log.schema.json")
 KEY = "procaudit"
-HANG = 120.0
-
-
-def root_skip_reason():
-    try:
-        check_prerequisites()
-    except SandboxUnavailable as e:
-        return e.reason
-    if not os.path.exists(SHELL):
-        return f"{SHELL} is not built"
-    return None
-
-
-def read_lines(path):
-    """The JSON objects of a result log (every rotated file, oldest first)."""
-    rows = []
-    paths = sorted((p for p in os.listdir(os.path.dirname(path))
-                    if p.startswith(os.path.basename(path))),
-                   key=lambda p: -int(p.rsplit(".", 1)[1]) if p[-1].isdigit() else 0)
-    for name in paths:
-        with open(os.path.join(os.path.dirname(path), name), encoding="utf-8") as f:
-            for line in f:
-                rows.append(json.loads(line))
-    return rows
-
-
-class Daemon:
-    """One daemon process with its own logs and store under dir."""
-    count = 0
-
-    def __init__(self, test, directory, config, *extra, store=True):
-        Daemon.count += 1
-        self.logs = os.path.join(directory, "logs")
-        self.store = os.path.join(directory, "store", "events.db")
-        self.err_path = os.path.join(directory, f"daemon-{Daemon.count}.err")
-        os.makedirs(self.logs, exist_ok=True)
-        args = [SHELL, "--daemon", "--config", config, "--logger-path", self.logs,
-                "--host-identifier", "e2e-host", *extra]
-        args += ["--store", self.store] if store else ["--no-store"]
-        with open(self.err_path, "w") as err:
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=err)
-        test.addCleanup(self.kill)
-
-    def stderr(self):
-        with open(self.err_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def wait_started(self):
-        deadline = time.monotonic() + HANG
-        while "daemon started" not in self.stderr():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the daemon exited {self.proc.returncode}: {self.stderr()}")
-            if time.monotonic() >= deadline:
-                raise AssertionError(f"no start in {HANG} s: {self.stderr()}")
-            time.sleep(0.1)
-
-    def results(self):
-        return read_lines(os.path.join(self.logs, "procaudit.results.log"))
-
-    def snapshots(self):
-        return read_lines(os.path.join(self.logs, "procaudit.snapshots.log"))
-
-    def wait_results(self, what, predicate):
-        deadline = time.monotonic() + HANG
-        while True:
-            rows = self.results()
-            if predicate(rows):
-                return rows
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the daemon exited {self.proc.returncode} waiting for "
-                                     f"{what}: {self.stderr()}")
-            if time.monotonic() >= deadline:
-                raise AssertionError(f"no {what} in {HANG} s; results: {rows[-5:]!r}")
-            time.sleep(0.2)
-
-    def stop(self, signo=signal.SIGTERM):
-        self.proc.send_signal(signo)
-        return self.proc.wait(timeout=HANG)
-
-    def kill(self):
-        """A test's cleanup: a clean stop first (it restores the audit state), SIGKILL if that
-        hangs."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=HANG)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=HANG)
 
 
 def of(rows, name, action=None):

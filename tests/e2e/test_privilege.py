@@ -38,15 +38,15 @@ import time
 import tomllib
 import unittest
 
-from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, end_children, nobody_process, run
+from daemon_e2e import Daemon, root_skip_reason
+from procaudit_e2e import (EXTENSION, HANG, SHELL, SOURCE_DIR, end_children, nobody_process,
+                           run)
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import (PrivateAuditd, SandboxUnavailable, check_prerequisites,  # noqa: E402
-                           read_state, restore_state)
+from audit_sandbox import PrivateAuditd, read_state, restore_state  # noqa: E402
 from test_acct_live import AccountingKept  # noqa: E402
 from test_package import UNIT_CAPABILITIES, bounded_to, capability_mask  # noqa: E402
 
-HANG = 120.0
 KEY = "procaudit"
 AUDITD_KEY = "pa-priv-auditd"
 STATE_DIR = "/run/procaudit"
@@ -98,105 +98,12 @@ def mode_of(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def root_skip_reason():
-    try:
-        check_prerequisites()
-    except SandboxUnavailable as e:
-        return e.reason
-    if not os.path.exists(SHELL):
-        return f"{SHELL} is not built"
-    return None
-
-
-def read_log(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return [json.loads(line) for line in f]
-    except FileNotFoundError:
-        return []
-
-
-class Daemon:
-    """One daemon in directory, with its own logs (and store), stopped at the test's end."""
-
-    def __init__(self, test, directory, schedule, *extra, store=True, preexec_fn=None,
-                 user=None):
-        self.dir = directory
-        self.config = os.path.join(directory, "procaudit.conf")
-        self.write_config(schedule)
-        self.logs = os.path.join(directory, "logs")
-        self.store_dir = os.path.join(directory, "store")
-        self.store = os.path.join(self.store_dir, "events.db")
-        self.err_path = os.path.join(directory, "daemon.err")
-        os.makedirs(self.logs, exist_ok=True)
-        args = [SHELL, "--daemon", "--config", self.config, "--logger-path", self.logs,
-                "--host-identifier", "e2e-priv", *extra]
-        args += ["--store", self.store] if store else ["--no-store"]
-        if user is not None:
-            os.chown(self.logs, user, user)
-            args = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--",
-                    *args]
-        with open(self.err_path, "w") as err:
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=err,
-                                         preexec_fn=preexec_fn)
-        test.addCleanup(self.kill)
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def write_config(self, schedule):
-        with open(self.config, "w") as f:
-            json.dump({"schedule": schedule}, f)
-        os.chmod(self.config, 0o644)
-
-    def stderr(self):
-        with open(self.err_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def wait_for(self, what, predicate):
-        deadline = time.monotonic() + HANG
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the daemon exited {self.proc.returncode} waiting for "
-                                     f"{what}: {self.stderr()}")
-            if time.monotonic() >= deadline:
-                raise AssertionError(f"no {what} in {HANG} s: {self.stderr()}")
-            time.sleep(0.1)
-
-    def wait_started(self):
-        self.wait_for("start", lambda: "daemon started" in self.stderr())
-
-    def results(self, name):
-        return [r for r in read_log(os.path.join(self.logs, "procaudit.results.log"))
-                if r["name"] == name]
-
-    def snapshots(self, name):
-        return [r for r in read_log(os.path.join(self.logs, "procaudit.snapshots.log"))
-                if r["name"] == name]
-
-    def privileges_line(self):
-        lines = [x for x in self.stderr().splitlines() if "privileges:" in x]
-        if len(lines) != 1:
-            raise AssertionError(f"not one privileges line: {self.stderr()}")
-        return lines[0]
-
-    def stop(self, signo=signal.SIGTERM):
-        self.proc.send_signal(signo)
-        return self.proc.wait(timeout=HANG)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=HANG)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=HANG)
+def write_config(path, schedule):
+    """A daemon config of schedule alone, 0644 (a daemon run as nobody reads it); returns path."""
+    with open(path, "w") as f:
+        json.dump({"schedule": schedule}, f)
+    os.chmod(path, 0o644)
+    return path
 
 
 STATUS_QUERY = {"query": "SELECT mode, acct_mode FROM audit_status WHERE role = 'session'",
@@ -228,7 +135,8 @@ class DaemonPrivilegeTest(unittest.TestCase):
             self.kept.__exit__(None, None, None)
 
     def daemon(self, schedule, *extra, **kwargs):
-        d = Daemon(self, self.dir, schedule, *extra, **kwargs)
+        config = write_config(os.path.join(self.dir, "procaudit.conf"), schedule)
+        d = Daemon(self, self.dir, config, *extra, **kwargs)
         self.kept.pids.append(d.pid)
         return d
 
@@ -277,10 +185,11 @@ class DaemonPrivilegeTest(unittest.TestCase):
         self.children.append(victim)
         victim.kill()
         victim.wait()
-        d.write_config({"status": STATUS_QUERY, "execs": execs,
-                        "victim": {"query": "SELECT signal_name FROM acct_exits "
-                                            f"WHERE pid = {victim.pid} "
-                                            "ORDER BY start_time DESC LIMIT 1", "interval": 1}})
+        write_config(d.config, {"status": STATUS_QUERY, "execs": execs,
+                                "victim": {"query": "SELECT signal_name FROM acct_exits "
+                                                    f"WHERE pid = {victim.pid} "
+                                                    "ORDER BY start_time DESC LIMIT 1",
+                                           "interval": 1}})
         d.proc.send_signal(signal.SIGHUP)
         rows = d.wait_for("the victim's exit", lambda: d.results("victim"))
         self.assertEqual(rows[0]["columns"], {"signal_name": "SIGKILL"})
@@ -410,9 +319,7 @@ class DaemonSqlTest(unittest.TestCase):
             self.assertNotIn(f"query {name} skipped", stderr)
 
     def test_check_config_names_each_refused_query(self):
-        config = os.path.join(self.dir, "procaudit.conf")
-        with open(config, "w") as f:
-            json.dump({"schedule": self.schedule}, f)
+        config = write_config(os.path.join(self.dir, "procaudit.conf"), self.schedule)
         proc = run([SHELL, "--daemon", "--config", config, "--check-config"])
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("8 scheduled queries, 2 would run", proc.stdout)
@@ -420,14 +327,14 @@ class DaemonSqlTest(unittest.TestCase):
 
     def test_running_daemon_attaches_nothing(self):
         self.schedule["reads"]["snapshot"] = True  # a line every run
-        d = Daemon(self, self.dir, self.schedule, "--audit-mode", "off", "--no-acct", store=False)
+        config = write_config(os.path.join(self.dir, "procaudit.conf"), self.schedule)
+        d = Daemon(self, self.dir, config, "--audit-mode", "off", "--no-acct", store=False)
         d.wait_started()
         self.assertRefused(d.stderr())
         d.wait_for("three runs", lambda: len(d.snapshots("reads")) >= 3)
         self.assertEqual(d.stop(), 0, d.stderr())
         self.assertFalse(os.path.exists(self.attached), "ATTACH or VACUUM INTO made its file")
-        logged = {r["name"] for r in read_log(os.path.join(d.logs, "procaudit.results.log")) +
-                  read_log(os.path.join(d.logs, "procaudit.snapshots.log"))}
+        logged = {r["name"] for r in d.results() + d.snapshots()}
         self.assertEqual(logged, {"reads", "pragma_reads"})
 
 
