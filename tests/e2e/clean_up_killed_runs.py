@@ -7,13 +7,11 @@ compares it afterwards would otherwise count the first start's clean-up as a cha
 (seen in CI: accounting on into a killed run's file before the suites, off after the first one).
 Prints what it did; skips, saying why, where the suites themselves skip (not root, no audit).
 """
-import os
 import sys
 
-from procaudit_e2e import SHELL, SOURCE_DIR, run
+from procaudit_e2e import SHELL, run
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import SandboxUnavailable, check_prerequisites, host_lock  # noqa: E402
+from audit_sandbox import SandboxUnavailable, check_prerequisites, host_lock
 
 
 def main() -> int:

@@ -1,6 +1,9 @@
 """Shared helpers for the end-to-end tests: where the built artifacts are, run(), why a test that
 needs root and kernel audit skips here, and ending the processes a test started (procaudit's, and
-others such as nobody_process())."""
+others such as nobody_process()).
+
+Importing it puts scripts/ on sys.path: the suites import audit_sandbox, acct_sandbox,
+live_procaudit and extension_host from there after it."""
 import os
 import subprocess
 import sys

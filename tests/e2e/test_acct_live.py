@@ -25,13 +25,11 @@ import tempfile
 import time
 import unittest
 
-from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, end_sessions, run
+from procaudit_e2e import EXTENSION, SHELL, end_sessions, run
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from acct_sandbox import (PrivateAccounting, SandboxUnavailable,  # noqa: E402
-                          accounting_target, set_accounting)
-from audit_sandbox import check_prerequisites, host_lock, read_state, restore_state  # noqa: E402
-from live_procaudit import ExtensionSession, ShellSession  # noqa: E402
+from acct_sandbox import PrivateAccounting, SandboxUnavailable, accounting_target, set_accounting
+from audit_sandbox import check_prerequisites, host_lock, read_state, restore_state
+from live_procaudit import ExtensionSession, ShellSession
 
 STATE_DIR = "/run/procaudit"    # where a run keeps what it must restore
 OWN_DIR = "/var/lib/procaudit"  # procaudit's own accounting files

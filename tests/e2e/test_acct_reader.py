@@ -22,9 +22,8 @@ import unittest
 
 from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, run
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from acct_sandbox import PrivateAccounting, accounting_target  # noqa: E402
-from audit_sandbox import host_lock  # noqa: E402
+from acct_sandbox import PrivateAccounting, accounting_target
+from audit_sandbox import host_lock
 
 FIXTURES = os.path.join(SOURCE_DIR, "tests/fixtures/audit")
 

@@ -27,15 +27,13 @@ import tempfile
 import time
 import unittest
 
-from procaudit_e2e import (BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, audit_skip_reason, end_sessions,
-                           run)
+from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, audit_skip_reason, end_sessions, run
 from test_audit_replay import WorkloadChecks
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import (DEFAULT_RULES, DEFAULT_SYSCALLS, PrivateAuditd,  # noqa: E402
+from audit_sandbox import (DEFAULT_RULES, DEFAULT_SYSCALLS, PrivateAuditd,
                            host_lock, read_state, restore_state, rules_with_key)
-from live_procaudit import ExtensionSession, SessionError, ShellSession  # noqa: E402
-from test_acct_live import AccountingKept  # noqa: E402
+from live_procaudit import ExtensionSession, SessionError, ShellSession
+from test_acct_live import AccountingKept
 
 KEY = "procaudit"                       # the key of the rules procaudit installs
 AUDITD_KEY = "procaudit_e2e_live"       # the private auditd's rules

@@ -11,15 +11,13 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
 from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, audit_skip_reason, run, skip_for
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import PrivateAuditd  # noqa: E402
+from audit_sandbox import PrivateAuditd
 
 FIXTURES = os.path.join(SOURCE_DIR, "tests/fixtures/audit")
 WORKLOAD = os.path.join(BUILD_DIR, "workload/run_workload.sh")

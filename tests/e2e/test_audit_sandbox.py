@@ -19,10 +19,8 @@ import unittest
 
 from procaudit_e2e import SOURCE_DIR
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-import audit_sandbox  # noqa: E402
-from audit_sandbox import (PrivateAuditd, SandboxUnavailable, host_lock,  # noqa: E402
-                           read_state)
+import audit_sandbox
+from audit_sandbox import PrivateAuditd, SandboxUnavailable, host_lock, read_state
 
 SANDBOX = os.path.join(SOURCE_DIR, "scripts/audit_sandbox.py")
 FIXTURES = os.path.join(SOURCE_DIR, "tests/fixtures/audit")

@@ -16,7 +16,6 @@ import shutil
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -24,9 +23,8 @@ import unittest
 from daemon_e2e import Daemon, root_skip_reason
 from procaudit_e2e import HANG, SHELL, SOURCE_DIR, run
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import read_state, restore_state  # noqa: E402
-from test_acct_live import AccountingKept  # noqa: E402
+from audit_sandbox import read_state, restore_state
+from test_acct_live import AccountingKept
 
 PACKS = os.path.join(SOURCE_DIR, "tests/fixtures/public/osquery-packs")
 IR_PACK = os.path.join(PACKS, "incident-response.conf")

@@ -42,11 +42,9 @@ from test_acct_reader import decode
 from test_audit_live import (AUDITD_KEY, HANG, KEY, STATE_DIR, FollowReader, LiveTestCase,
                              live_status, warm_up, wait_for_exit)
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import (DEFAULT_RULES, PrivateAuditd, read_state,  # noqa: E402
-                           restore_state)
-import extension_host  # noqa: E402
-from live_procaudit import ShellSession  # noqa: E402
+from audit_sandbox import DEFAULT_RULES, PrivateAuditd, read_state, restore_state
+import extension_host
+from live_procaudit import ShellSession
 
 FAULT_LIB = os.path.join(BUILD_DIR, "tests/libprocaudit_fault_inject.so")
 FIXTURE_PACCT = os.path.join(SOURCE_DIR, "tests/fixtures/audit/workload.pacct")

@@ -17,7 +17,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import unittest
 import urllib.parse
@@ -25,8 +24,7 @@ from collections import Counter
 
 from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, audit_skip_reason, run, skip_for
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import PrivateAuditd, file_rules  # noqa: E402
+from audit_sandbox import PrivateAuditd, file_rules
 
 FIXTURES = os.path.join(SOURCE_DIR, "tests/fixtures/audit")
 FIXTURE_LOG = os.path.join(FIXTURES, "files.log")

@@ -13,12 +13,11 @@ import sys
 import tempfile
 import unittest
 
-from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, run, skip_for
+from procaudit_e2e import EXTENSION, SHELL, run, skip_for
 from test_audit_replay import ENDINGS, FIXTURES, KEY, WORKLOAD, read_manifest, skip_reason
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from acct_sandbox import PrivateAccounting, SandboxUnavailable, accounting_target  # noqa: E402
-from audit_sandbox import PrivateAuditd, host_lock  # noqa: E402
+from acct_sandbox import PrivateAccounting, SandboxUnavailable, accounting_target
+from audit_sandbox import PrivateAuditd, host_lock
 
 COLUMNS = ("pid, ppid, parent_path, path, exec_count, start_source, end_source, exit_code, "
            "signal, signal_name, duration")

@@ -28,8 +28,6 @@ import unittest
 
 from procaudit_e2e import BUILD_DIR, SHELL, SOURCE_DIR, end_children, nobody_process, run
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-
 PACKAGE = "procaudit"
 MULTIARCH = "x86_64-linux-gnu"  # Debian's library directory on this architecture
 

@@ -32,7 +32,6 @@ import signal
 import sqlite3
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 import tomllib
@@ -42,10 +41,9 @@ from daemon_e2e import Daemon, root_skip_reason
 from procaudit_e2e import (EXTENSION, HANG, SHELL, SOURCE_DIR, end_children, nobody_process,
                            run)
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import PrivateAuditd, read_state, restore_state  # noqa: E402
-from test_acct_live import AccountingKept  # noqa: E402
-from test_package import UNIT_CAPABILITIES, bounded_to, capability_mask  # noqa: E402
+from audit_sandbox import PrivateAuditd, read_state, restore_state
+from test_acct_live import AccountingKept
+from test_package import UNIT_CAPABILITIES, bounded_to, capability_mask
 
 KEY = "procaudit"
 AUDITD_KEY = "pa-priv-auditd"

@@ -20,10 +20,8 @@ import unittest
 
 from procaudit_e2e import FIXTURE_PROC, SHELL, SOURCE_DIR, run
 
-import sys
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import host_lock, read_state  # noqa: E402
-from test_acct_live import AccountingKept  # noqa: E402
+from audit_sandbox import host_lock, read_state
+from test_acct_live import AccountingKept
 
 
 class AuditStateKept:

@@ -14,12 +14,11 @@ import sys
 import time
 import unittest
 
-from procaudit_e2e import EXTENSION, SHELL, SOURCE_DIR, end_children, run
+from procaudit_e2e import EXTENSION, SHELL, end_children, run
 from test_audit_live import HANG, KEY, STATE_DIR, CoexistenceTest, LiveTestCase, real
 
-sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
-from audit_sandbox import read_state, rules_with_key  # noqa: E402
-from live_procaudit import ExtensionSession  # noqa: E402
+from audit_sandbox import read_state, rules_with_key
+from live_procaudit import ExtensionSession
 
 # The file_events syscalls as auditctl -l names them; i386 adds its 32-bit-uid and large-file
 # variants, which its C library calls instead.
