@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import unittest
 
 BUILD_DIR = os.environ.get("PROCAUDIT_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
 SOURCE_DIR = os.environ.get("PROCAUDIT_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
@@ -49,11 +50,12 @@ def audit_skip_reason(*built):
     return None
 
 
-def skip_for(test, reason):
-    """From a test's setUp: skips it when there is a reason (not None), printed on stderr too."""
+def skip_for(reason, what="skipped"):
+    """From a setUp or setUpClass: when there is a reason (not None), says `what: reason` on
+    stderr and skips (unittest.SkipTest with the reason)."""
     if reason:
-        print(f"\nskipped: {reason}", file=sys.stderr)
-        test.skipTest(reason)
+        print(f"\n{what}: {reason}", file=sys.stderr)
+        raise unittest.SkipTest(reason)
 
 
 def end_sessions(sessions):

@@ -20,12 +20,11 @@ import shutil
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-from procaudit_e2e import EXTENSION, SHELL, end_sessions, run
+from procaudit_e2e import EXTENSION, SHELL, end_sessions, run, skip_for
 
 from acct_sandbox import PrivateAccounting, SandboxUnavailable, accounting_target, set_accounting
 from audit_sandbox import check_prerequisites, host_lock, read_state, restore_state
@@ -131,10 +130,7 @@ class AcctTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        reason = skip_reason()
-        if reason:
-            print(f"\nskipping the live accounting tests: {reason}", file=sys.stderr)
-            raise unittest.SkipTest(reason)
+        skip_for(skip_reason(), "skipping the live accounting tests")
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="procaudit-acct-")

@@ -22,12 +22,12 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, audit_skip_reason, end_sessions, run
+from procaudit_e2e import (BUILD_DIR, EXTENSION, SHELL, audit_skip_reason, end_sessions, run,
+                           skip_for)
 from test_audit_replay import WorkloadChecks
 
 from audit_sandbox import (DEFAULT_RULES, DEFAULT_SYSCALLS, PrivateAuditd,
@@ -328,10 +328,7 @@ class LiveTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        reason = skip_reason()
-        if reason:
-            print(f"\nskipping the live capture tests: {reason}", file=sys.stderr)
-            raise unittest.SkipTest(reason)
+        skip_for(skip_reason(), "skipping the live capture tests")
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="procaudit-live-")

@@ -229,7 +229,7 @@ class LiveRecordingTest(unittest.TestCase, WorkloadChecks):
     """This machine's kernel, now: records the workload and checks it the same way."""
 
     def setUp(self):
-        skip_for(self, skip_reason())
+        skip_for(skip_reason())
         self.work = tempfile.mkdtemp(prefix="procaudit-replay-")
 
     def tearDown(self):

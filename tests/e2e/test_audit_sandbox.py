@@ -17,7 +17,7 @@ import tempfile
 import time
 import unittest
 
-from procaudit_e2e import SOURCE_DIR
+from procaudit_e2e import SOURCE_DIR, audit_skip_reason, skip_for
 
 import audit_sandbox
 from audit_sandbox import PrivateAuditd, SandboxUnavailable, host_lock, read_state
@@ -99,11 +99,7 @@ class SandboxRestoresStateTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        try:
-            audit_sandbox.check_prerequisites()
-        except SandboxUnavailable as e:
-            print(f"\nskipping the audit sandbox tests: {e.reason}", file=sys.stderr)
-            raise unittest.SkipTest(e.reason)
+        skip_for(audit_skip_reason(), "skipping the audit sandbox tests")
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="procaudit-e2e-audit.")

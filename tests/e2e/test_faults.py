@@ -36,7 +36,7 @@ import threading
 import time
 import unittest
 
-from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, run
+from procaudit_e2e import BUILD_DIR, EXTENSION, SHELL, SOURCE_DIR, run, skip_for
 from test_acct_live import accounting_key
 from test_acct_reader import decode
 from test_audit_live import (AUDITD_KEY, HANG, KEY, STATE_DIR, FollowReader, LiveTestCase,
@@ -94,10 +94,7 @@ class FaultTestCase(LiveTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        reason = lib_skip_reason()
-        if reason:
-            print(f"\nskipping the fault tests: {reason}", file=sys.stderr)
-            raise unittest.SkipTest(reason)
+        skip_for(lib_skip_reason(), "skipping the fault tests")
 
     def faulty_shell(self, fault, *args, trace=None):
         session = ShellSession(SHELL, args, env=fault_env(fault, trace))

@@ -202,7 +202,7 @@ class LiveRecordingTest(unittest.TestCase, FileEventsChecks):
     maxDiff = None
 
     def setUp(self):
-        skip_for(self, audit_skip_reason(FILE_OPS))
+        skip_for(audit_skip_reason(FILE_OPS))
         self.work = tempfile.mkdtemp(prefix="procaudit-files-")
         self.addCleanup(shutil.rmtree, self.work, ignore_errors=True)
 

@@ -114,7 +114,7 @@ class LiveRecordingTest(unittest.TestCase, LifecycleChecks):
     """This machine's kernel, now: audit and accounting recorded together."""
 
     def setUp(self):
-        skip_for(self, skip_reason())
+        skip_for(skip_reason())
         self.work = tempfile.mkdtemp(prefix="procaudit-lifecycle-")
 
     def tearDown(self):

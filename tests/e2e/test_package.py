@@ -22,11 +22,11 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import unittest
 
-from procaudit_e2e import BUILD_DIR, SHELL, SOURCE_DIR, end_children, nobody_process, run
+from procaudit_e2e import (BUILD_DIR, SHELL, SOURCE_DIR, end_children, nobody_process, run,
+                           skip_for)
 
 PACKAGE = "procaudit"
 MULTIARCH = "x86_64-linux-gnu"  # Debian's library directory on this architecture
@@ -257,10 +257,7 @@ def tearDownModule():
 class PackageTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        reason = skip_reason()
-        if reason:
-            print(f"\nskipping the package tests: {reason}", file=sys.stderr)
-            raise unittest.SkipTest(reason)
+        skip_for(skip_reason(), "skipping the package tests")
         cls.pkg = package()
 
 
@@ -638,10 +635,7 @@ class UnitCapabilitiesTest(PackageTestCase):
 
     @classmethod
     def setUpClass(cls):
-        reason = live_skip_reason()
-        if reason:
-            print(f"\nskipping the unit capability tests: {reason}", file=sys.stderr)
-            raise unittest.SkipTest(reason)
+        skip_for(live_skip_reason(), "skipping the unit capability tests")
         super().setUpClass()
         cls.shell = cls.pkg.path("/usr/bin/procaudit")
 
