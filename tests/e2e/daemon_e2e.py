@@ -9,7 +9,30 @@ import time
 
 from procaudit_e2e import HANG, SHELL, audit_skip_reason
 
+KEY = "procaudit"  # the key of procaudit's audit rules
 HOST_IDENTIFIER = "e2e-host"  # --host-identifier: every line of the result logs carries it
+
+
+def keep_host_state(test):
+    """Takes the host lock for test and checks, at its end, that process accounting and the audit
+    state are as before; puts the audit state back (and fails the test) when they are not. Sets
+    test.kept (AccountingKept: append the pids of daemons to it) and test.before."""
+    from audit_sandbox import read_state, restore_state
+    from test_acct_live import AccountingKept
+    test.kept = AccountingKept()
+    test.kept.__enter__()  # the host lock, and accounting checked at the end
+    test.before = read_state()
+
+    def check_restored():
+        try:
+            after = read_state()
+            if after != test.before:
+                errors = restore_state(test.before, [KEY])
+                test.fail(f"the audit state was not restored: {test.before.diff(after)}"
+                          + (f"; cleanup: {errors}" if errors else ""))
+        finally:
+            test.kept.__exit__(None, None, None)
+    test.addCleanup(check_restored)
 
 
 def root_skip_reason():

@@ -20,16 +20,14 @@ import tempfile
 import time
 import unittest
 
-from daemon_e2e import Daemon, root_skip_reason
+from daemon_e2e import Daemon, keep_host_state, root_skip_reason
 from procaudit_e2e import HANG, SHELL, SOURCE_DIR, run
 
-from audit_sandbox import read_state, restore_state
-from test_acct_live import AccountingKept
+from audit_sandbox import read_state
 
 PACKS = os.path.join(SOURCE_DIR, "tests/fixtures/public/osquery-packs")
 IR_PACK = os.path.join(PACKS, "incident-response.conf")
 SCHEMA = os.path.join(SOURCE_DIR, "tests/e2e/result_log.schema.json")
-KEY = "procaudit"
 
 
 def of(rows, name, action=None):
@@ -131,20 +129,7 @@ class DaemonTest(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="procaudit-daemon-")
         self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
         self.marker = "dm" + secrets.token_hex(5)
-        self.kept = AccountingKept()
-        self.kept.__enter__()  # the host lock, and accounting checked at the end
-        self.before = read_state()
-        self.addCleanup(self.check_restored)
-
-    def check_restored(self):
-        try:
-            after = read_state()
-            if after != self.before:
-                errors = restore_state(self.before, [KEY])
-                self.fail(f"the audit state was not restored: {self.before.diff(after)}"
-                          + (f"; cleanup: {errors}" if errors else ""))
-        finally:
-            self.kept.__exit__(None, None, None)
+        keep_host_state(self)
 
     def config(self, schedule, packs=None, name="procaudit.conf"):
         path = os.path.join(self.dir, name)

@@ -37,15 +37,13 @@ import time
 import tomllib
 import unittest
 
-from daemon_e2e import Daemon, root_skip_reason
+from daemon_e2e import Daemon, keep_host_state, root_skip_reason
 from procaudit_e2e import (EXTENSION, HANG, SHELL, SOURCE_DIR, end_children, nobody_process,
                            run)
 
-from audit_sandbox import PrivateAuditd, read_state, restore_state
-from test_acct_live import AccountingKept
+from audit_sandbox import PrivateAuditd, read_state
 from test_package import UNIT_CAPABILITIES, bounded_to, capability_mask
 
-KEY = "procaudit"
 AUDITD_KEY = "pa-priv-auditd"
 STATE_DIR = "/run/procaudit"
 OWN_DIR = "/var/lib/procaudit"
@@ -115,22 +113,9 @@ class DaemonPrivilegeTest(unittest.TestCase):
         os.chmod(self.dir, 0o755)  # nobody's daemon reads its config here
         self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
         self.marker = "pv" + os.urandom(5).hex()
-        self.kept = AccountingKept()
-        self.kept.__enter__()  # the host lock, and accounting checked at the end
-        self.before = read_state()
-        self.addCleanup(self.check_restored)
+        keep_host_state(self)
         self.children = []
         self.addCleanup(end_children, self.children)  # runs first
-
-    def check_restored(self):
-        try:
-            after = read_state()
-            if after != self.before:
-                errors = restore_state(self.before, [KEY])
-                self.fail(f"the audit state was not restored: {self.before.diff(after)}"
-                          + (f"; cleanup: {errors}" if errors else ""))
-        finally:
-            self.kept.__exit__(None, None, None)
 
     def daemon(self, schedule, *extra, **kwargs):
         config = write_config(os.path.join(self.dir, "procaudit.conf"), schedule)
