@@ -75,14 +75,16 @@ void BindFileEvent(const audit::FileRing::Reader& r, const FileEventRow& e, sqli
   sqlite3_clear_bindings(s);  // a NULL for every optional value not bound below
   auto integer = [&](Col c, int64_t v) { sqlite3_bind_int64(s, Param(c), v); };
   auto text = [&](Col c, StrId id) { codec::BindText(s, Param(c), r, id); };
-  auto literal = [&](Col c, std::string_view v) {
+  // Names in static storage are bound in place; values built here are copied.
+  auto name = [&](Col c, const char* v) { sqlite3_bind_text(s, Param(c), v, -1, SQLITE_STATIC); };
+  auto copied = [&](Col c, const std::string& v) {
     sqlite3_bind_text(s, Param(c), v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   };
   integer(kEid, e.eid);
   integer(kTimeMs, e.time_ms);
   integer(kSerial, e.serial);
-  literal(kSyscall, e.call ? e.call->name : "");
-  literal(kOperation, audit::FileOperationName(e.operation));
+  name(kSyscall, e.call->name);  // every row has its call, as the table assumes
+  name(kOperation, audit::FileOperationName(e.operation));
   text(kArch, e.arch);
   integer(kPid, e.pid);
   integer(kPpid, e.ppid);
@@ -94,7 +96,7 @@ void BindFileEvent(const audit::FileRing::Reader& r, const FileEventRow& e, sqli
   text(kCwd, e.cwd);
   if (e.Has(FileEventRow::kHasFd)) integer(kFd, e.fd);
   if (e.Has(FileEventRow::kHasFlags)) {
-    literal(kFlags, DecodeOpenFlags(e.open_flags));
+    copied(kFlags, DecodeOpenFlags(e.open_flags));
     integer(kOpenFlags, e.open_flags);
   }
   if (e.Has(FileEventRow::kHasMode)) codec::BindOctal(s, Param(kMode), e.mode);
@@ -104,7 +106,7 @@ void BindFileEvent(const audit::FileRing::Reader& r, const FileEventRow& e, sqli
   integer(kSuccess, success ? 1 : 0);
   integer(kStatus, e.status);
   if (!success) {
-    if (auto name = SyscallErrorName(e.status)) literal(kError, *name);
+    if (auto error = SyscallErrorName(e.status)) copied(kError, *error);
   }
   if (e.Has(FileEventRow::kHasInode)) integer(kInode, static_cast<int64_t>(e.inode));
   text(kDev, e.dev);
